@@ -1,0 +1,45 @@
+# The two commands: `make run` starts poster, `make test` runs every check CI runs.
+SHELL := /bin/bash
+PYTHON_BIN ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+
+# Test services; override to point the suite at other servers.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+TEST_ENV := DEBUG=false SECRET_KEY=test-only-secret-key-not-for-production \
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL) \
+	CELERY_RESULT_BACKEND=$(TEST_REDIS_URL) TEST_REDIS_URL=$(TEST_REDIS_URL)
+
+.PHONY: run test lint venv
+
+$(VENV)/.python-ok:
+	@test -n "$(PYTHON_BIN)" || { echo "Python 3.11 is needed (python3.11 not found)"; exit 1; }
+	@$(PYTHON_BIN) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
+		{ echo "Python 3.11 is needed; $(PYTHON_BIN) is $$($(PYTHON_BIN) --version)"; exit 1; }
+	$(PYTHON_BIN) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	touch $@
+
+$(VENV)/.runtime-installed: $(VENV)/.python-ok requirements.txt
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.runtime-installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.dev-installed
+
+run: $(VENV)/.runtime-installed
+	$(PY) scripts/run.py
+
+lint: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: $(VENV)/.dev-installed
+	scripts/services.sh
+	$(MAKE) --no-print-directory lint
+	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
+	$(TEST_ENV) $(PY) -m pytest

@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class MediaUploadsConfig(AppConfig):
+    name = "media_uploads"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PosterConfig(AppConfig):
+    name = "poster"
+    verbose_name = "Publishing"

@@ -1,0 +1,163 @@
+"""Start poster the way `make run` does: prepare, then supervise web, worker and beat.
+
+Preparation: migrate, collect static files, ensure a demo staff user with an API token,
+and print how to reach the service. Then gunicorn, one Celery worker and Celery beat run
+as child processes, each in its own process group, with their output prefixed and
+interleaved on this terminal. SIGINT or SIGTERM stops every group it started; if one
+child dies, the rest are stopped too and this script exits non-zero.
+"""
+
+import contextlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("POSTER_VAR_DIR") or REPO_DIR / "var")
+BIN_DIR = Path(sys.executable).parent
+STOP_GRACE_SECONDS = 10
+DEMO_USERNAME = "demo"
+
+
+def read_or_create_secret(path: Path, length: int) -> str:
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(length))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def prepare_environment() -> dict[str, str]:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    environment = dict(os.environ)
+    environment["POSTER_VAR_DIR"] = str(VAR_DIR)
+    environment.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    environment.setdefault("PYTHONUNBUFFERED", "1")
+    if not environment.get("SECRET_KEY"):
+        environment["SECRET_KEY"] = read_or_create_secret(VAR_DIR / "secret_key", 50)
+    return environment
+
+
+def manage(environment: dict[str, str], *arguments: str) -> str:
+    completed = subprocess.run(
+        [sys.executable, str(REPO_DIR / "manage.py"), *arguments],
+        cwd=REPO_DIR,
+        env=environment,
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return completed.stdout.strip()
+
+
+def child_commands(environment: dict[str, str]) -> dict[str, list[str]]:
+    port = environment.get("PORT", "8000")
+    host = environment.get("BIND_HOST", "127.0.0.1")
+    return {
+        "web": [
+            str(BIN_DIR / "gunicorn"),
+            "config.wsgi:application",
+            "--bind", f"{host}:{port}",
+            "--workers", environment.get("WEB_CONCURRENCY", "2"),
+            "--graceful-timeout", "5",
+        ],
+        "worker": [
+            str(BIN_DIR / "celery"), "-A", "config", "worker",
+            "--loglevel", "INFO",
+            "--concurrency", environment.get("CELERY_CONCURRENCY", "2"),
+            "--queues", environment.get("CELERY_QUEUES", "celery,media"),
+            "--hostname", "worker@%h",
+        ],
+        "beat": [
+            str(BIN_DIR / "celery"), "-A", "config", "beat",
+            "--loglevel", "INFO",
+            "--schedule", str(VAR_DIR / "celerybeat-schedule"),
+        ],
+    }  # fmt: skip
+
+
+def forward_output(name: str, process: subprocess.Popen, lock: threading.Lock) -> None:
+    prefix = f"{name:<6} | "
+    for line in process.stdout:
+        with lock:
+            sys.stdout.write(prefix + line)
+            sys.stdout.flush()
+
+
+def stop_all(processes: dict[str, subprocess.Popen]) -> None:
+    for process in processes.values():
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for process in processes.values():
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+    # Whatever is left, including grandchildren such as pool workers, is killed.
+    for process in processes.values():
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def main() -> int:
+    environment = prepare_environment()
+    manage(environment, "migrate", "--noinput", "-v", "0")
+    manage(environment, "collectstatic", "--noinput", "-v", "0")
+    demo_password = read_or_create_secret(VAR_DIR / "demo_password", 12)
+    token = manage(
+        environment, "create_api_user", DEMO_USERNAME, "--staff",
+        "--password", demo_password,
+    )  # fmt: skip
+    base_url = f"http://127.0.0.1:{environment.get('PORT', '8000')}"
+    print(
+        f"poster is starting at {base_url}\n"
+        f"  API:    {base_url}/api/v1/   (Authorization: Token {token})\n"
+        f"  Admin:  {base_url}/admin/    (user {DEMO_USERNAME}, "
+        f"password {demo_password})\n"
+        "  Stop with Ctrl-C.",
+        flush=True,
+    )
+
+    stop_requested = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop_requested.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+    lock = threading.Lock()
+    processes: dict[str, subprocess.Popen] = {}
+    for name, command in child_commands(environment).items():
+        processes[name] = subprocess.Popen(
+            command,
+            cwd=REPO_DIR,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        threading.Thread(
+            target=forward_output, args=(name, processes[name], lock), daemon=True
+        ).start()
+
+    exit_code = 0
+    while not stop_requested.wait(0.5):
+        exited = [name for name, p in processes.items() if p.poll() is not None]
+        if exited:
+            print(f"{', '.join(exited)} exited; stopping the rest", flush=True)
+            exit_code = 1
+            break
+    stop_all(processes)
+    print("poster stopped", flush=True)
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

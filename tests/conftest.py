@@ -1,0 +1,69 @@
+"""Shared fixtures: users with tokens, API clients, a real Celery worker on Redis."""
+
+import celery.contrib.testing.tasks  # noqa: F401  (registers celery.ping)
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+from django.db import connection
+from rest_framework.test import APIClient
+
+from config.celery import app as celery_app
+from poster.services import api_user_ensure
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # The suite proves behaviour against the production stack; refuse to pass on SQLite
+    # or an in-memory broker by accident.
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine:
+        pytest.exit(f"tests need PostgreSQL (DATABASE_URL); got {engine}", returncode=2)
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        pytest.exit("tests need Redis (CELERY_BROKER_URL=redis://...)", returncode=2)
+
+
+@pytest.fixture
+def user(db):
+    return api_user_ensure(username="alice").user
+
+
+@pytest.fixture
+def other_user(db):
+    return api_user_ensure(username="mallory").user
+
+
+def token_client(username: str, *, is_staff: bool = False) -> APIClient:
+    credentials = api_user_ensure(username=username, is_staff=is_staff)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {credentials.token}")
+    client.user = credentials.user
+    return client
+
+
+@pytest.fixture
+def api(user) -> APIClient:
+    return token_client(user.username)
+
+
+@pytest.fixture
+def other_api(other_user) -> APIClient:
+    return token_client(other_user.username)
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker consuming from Redis in a thread of this process.
+
+    Its tasks use their own database connections, so tests that use it see committed
+    data only (transactional_db).
+    """
+    celery_app.conf.task_always_eager = False
+    with start_worker(
+        celery_app,
+        pool="threads",
+        concurrency=2,
+        loglevel="WARNING",
+        perform_ping_check=False,
+        shutdown_timeout=30,
+    ) as worker:
+        yield worker
+    connection.close()
