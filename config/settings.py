@@ -189,3 +189,23 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+# Drafts
+DRAFT_REVISION_INTERVAL = env.int("DRAFT_REVISION_INTERVAL", default=60)
+DRAFT_REVISIONS_KEPT = env.int("DRAFT_REVISIONS_KEPT", default=50)
+DRAFT_MAX_LIVE_PER_USER = env.int("DRAFT_MAX_LIVE_PER_USER", default=1000)
+DRAFT_DELETED_RETENTION_DAYS = env.int("DRAFT_DELETED_RETENTION_DAYS", default=30)
+IDEMPOTENCY_KEY_TTL_SECONDS = env.int("IDEMPOTENCY_KEY_TTL_SECONDS", default=24 * 3600)
+# A key still "in progress" after this long belongs to a request that died; another
+# request with the same key may take it over.
+IDEMPOTENCY_LOCK_SECONDS = env.int("IDEMPOTENCY_LOCK_SECONDS", default=60)
+
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "drafts-purge-deleted": {"task": "drafts.purge_deleted", "schedule": 3600.0},
+        "idempotency-keys-purge": {
+            "task": "poster.idempotency_keys_purge",
+            "schedule": 3600.0,
+        },
+    }
+)

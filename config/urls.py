@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from config import health
 from poster.apis import MeApi
@@ -9,4 +9,5 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/me/", MeApi.as_view(), name="me"),
+    path("api/v1/drafts/", include("drafts.urls")),
 ]

@@ -1,0 +1,235 @@
+import re
+
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api_errors import ApiError
+from config.pagination import (
+    RecentlyUpdatedFirstPagination,
+    RevisionNewestFirstPagination,
+)
+from config.preconditions import if_match_version, if_none_match_hits, version_etag
+from config.text_fields import PlainTextField
+from drafts.models import (
+    BODY_MAX_LENGTH,
+    COMMUNITY_NAME_PATTERN,
+    TITLE_MAX_LENGTH,
+    URL_MAX_LENGTH,
+    Draft,
+    DraftKind,
+)
+from drafts.selectors import (
+    draft_get,
+    draft_list,
+    draft_revision_get,
+    draft_revision_list,
+)
+from drafts.services import (
+    DraftConflict,
+    draft_autosave,
+    draft_create,
+    draft_delete,
+    draft_revision_restore,
+)
+from poster.idempotency import respond_idempotently
+
+# A draft's URL may be half typed; only its scheme is checked here. Publishing
+# checks that it is a complete http(s) URL.
+URL_SCHEME_PREFIXES = ("http://", "https://")
+
+
+def draft_url_validate(value: str) -> str:
+    if value == "":
+        return value
+    lowered = value.lower()
+    is_scheme_prefix = any(prefix.startswith(lowered) for prefix in URL_SCHEME_PREFIXES)
+    if not (lowered.startswith(URL_SCHEME_PREFIXES) or is_scheme_prefix):
+        raise serializers.ValidationError(
+            "Only http:// and https:// links are allowed."
+        )
+    if re.search(r"\s", value):
+        raise serializers.ValidationError("A link may not contain spaces.")
+    return value
+
+
+class DraftInputSerializer(serializers.Serializer):
+    """The editable fields; unknown fields are an error, not silently dropped."""
+
+    kind = serializers.ChoiceField(choices=DraftKind.choices)
+    title = PlainTextField(max_length=TITLE_MAX_LENGTH)
+    body = PlainTextField(max_length=BODY_MAX_LENGTH)
+    url = PlainTextField(max_length=URL_MAX_LENGTH, validators=[draft_url_validate])
+    community = PlainTextField(max_length=21)
+    is_nsfw = serializers.BooleanField()
+    is_spoiler = serializers.BooleanField()
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    dict.fromkeys(unknown, ["This field is not known."])
+                )
+        return super().to_internal_value(data)
+
+    def validate_community(self, value: str) -> str:
+        if value and not re.match(COMMUNITY_NAME_PATTERN, value):
+            raise serializers.ValidationError(
+                "A community name has 3 to 21 letters, digits or underscores."
+            )
+        return value
+
+
+class DraftOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Draft
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "body",
+            "url",
+            "community",
+            "is_nsfw",
+            "is_spoiler",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+def draft_response(
+    draft: Draft, *, status_code: int = status.HTTP_200_OK, **extra
+) -> Response:
+    return Response(
+        {**DraftOutputSerializer(draft).data, **extra},
+        status=status_code,
+        headers={"ETag": version_etag(draft.version)},
+    )
+
+
+def edit_conflict_error(conflict: DraftConflict) -> ApiError:
+    return ApiError(
+        "Someone changed this draft since your version; merge and retry.",
+        code="edit_conflict",
+        status_code=status.HTTP_412_PRECONDITION_FAILED,
+        extra={
+            "conflicting_fields": conflict.conflicting_fields,
+            "current": DraftOutputSerializer(conflict.draft).data,
+        },
+        headers={"ETag": version_etag(conflict.draft.version)},
+    )
+
+
+class DraftListApi(APIView):
+    def get(self, request: Request) -> Response:
+        paginator = RecentlyUpdatedFirstPagination()
+        page = paginator.paginate_queryset(
+            draft_list(owner=request.user), request, self
+        )
+        return paginator.get_paginated_response(
+            DraftOutputSerializer(page, many=True).data
+        )
+
+
+class DraftCreateApi(APIView):
+    def post(self, request: Request) -> Response:
+        def create() -> Response:
+            serializer = DraftInputSerializer(data=request.data, partial=True)
+            serializer.is_valid(raise_exception=True)
+            draft = draft_create(owner=request.user, changes=serializer.validated_data)
+            return draft_response(draft, status_code=status.HTTP_201_CREATED)
+
+        return respond_idempotently(request, scope="drafts.create", produce=create)
+
+
+class DraftDetailApi(APIView):
+    def get(self, request: Request, draft_id) -> Response:
+        draft = draft_get(draft_id=draft_id, owner=request.user)
+        if if_none_match_hits(request, draft.version):
+            return Response(
+                status=status.HTTP_304_NOT_MODIFIED,
+                headers={"ETag": version_etag(draft.version)},
+            )
+        return draft_response(draft)
+
+
+class DraftAutosaveApi(APIView):
+    def patch(self, request: Request, draft_id) -> Response:
+        base_version = if_match_version(request)
+        serializer = DraftInputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        if not serializer.validated_data:
+            raise ApiError("Send at least one field to change.", code="no_changes")
+        try:
+            result = draft_autosave(
+                draft_id=draft_id,
+                owner=request.user,
+                base_version=base_version,
+                changes=serializer.validated_data,
+            )
+        except DraftConflict as conflict:
+            raise edit_conflict_error(conflict) from conflict
+        return draft_response(result.draft, merged=result.is_merged)
+
+
+class DraftDeleteApi(APIView):
+    def delete(self, request: Request, draft_id) -> Response:
+        draft_delete(draft_id=draft_id, owner=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DraftRevisionListApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        number = serializers.IntegerField()
+        draft_version = serializers.IntegerField()
+        reason = serializers.CharField()
+        title = serializers.CharField()
+        created_at = serializers.DateTimeField()
+
+    def get(self, request: Request, draft_id) -> Response:
+        paginator = RevisionNewestFirstPagination()
+        revisions = draft_revision_list(draft_id=draft_id, owner=request.user)
+        page = paginator.paginate_queryset(revisions, request, self)
+        return paginator.get_paginated_response(
+            self.OutputSerializer(page, many=True).data
+        )
+
+
+class DraftRevisionDetailApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        number = serializers.IntegerField()
+        draft_version = serializers.IntegerField()
+        reason = serializers.CharField()
+        created_at = serializers.DateTimeField()
+        kind = serializers.CharField()
+        title = serializers.CharField()
+        body = serializers.CharField()
+        url = serializers.CharField()
+        community = serializers.CharField()
+        is_nsfw = serializers.BooleanField()
+        is_spoiler = serializers.BooleanField()
+
+    def get(self, request: Request, draft_id, number: int) -> Response:
+        revision = draft_revision_get(
+            draft_id=draft_id, owner=request.user, number=number
+        )
+        return Response(self.OutputSerializer(revision).data)
+
+
+class DraftRevisionRestoreApi(APIView):
+    def post(self, request: Request, draft_id, number: int) -> Response:
+        base_version = if_match_version(request)
+        try:
+            draft = draft_revision_restore(
+                draft_id=draft_id,
+                owner=request.user,
+                number=number,
+                base_version=base_version,
+            )
+        except DraftConflict as conflict:
+            raise edit_conflict_error(conflict) from conflict
+        return draft_response(draft)

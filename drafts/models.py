@@ -1,0 +1,124 @@
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxLengthValidator, RegexValidator
+from django.db import models
+
+COMMUNITY_NAME_PATTERN = r"^[A-Za-z0-9_]{3,21}$"
+TITLE_MAX_LENGTH = 300
+BODY_MAX_LENGTH = 40_000
+URL_MAX_LENGTH = 2_000
+
+# Fields a client edits. Each carries a version stamp (`<field>_version`): the draft
+# version that last changed it, so a stale autosave can be merged without diffing text.
+EDITABLE_FIELDS = (
+    "kind",
+    "title",
+    "body",
+    "url",
+    "community",
+    "is_nsfw",
+    "is_spoiler",
+)
+
+
+def version_stamp_field(name: str) -> str:
+    return f"{name}_version"
+
+
+class DraftKind(models.TextChoices):
+    TEXT = "text", "Text"
+    LINK = "link", "Link"
+    IMAGE = "image", "Image"
+    GALLERY = "gallery", "Gallery"
+
+
+class Draft(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drafts"
+    )
+    kind = models.CharField(
+        max_length=10, choices=DraftKind.choices, default=DraftKind.TEXT
+    )
+    title = models.CharField(max_length=TITLE_MAX_LENGTH, blank=True, default="")
+    body = models.TextField(
+        blank=True, default="", validators=[MaxLengthValidator(BODY_MAX_LENGTH)]
+    )
+    url = models.CharField(max_length=URL_MAX_LENGTH, blank=True, default="")
+    community = models.CharField(
+        max_length=21,
+        blank=True,
+        default="",
+        validators=[RegexValidator(COMMUNITY_NAME_PATTERN)],
+    )
+    is_nsfw = models.BooleanField(default=False)
+    is_spoiler = models.BooleanField(default=False)
+    version = models.PositiveIntegerField(default=1)
+    kind_version = models.PositiveIntegerField(default=1)
+    title_version = models.PositiveIntegerField(default=1)
+    body_version = models.PositiveIntegerField(default=1)
+    url_version = models.PositiveIntegerField(default=1)
+    community_version = models.PositiveIntegerField(default=1)
+    is_nsfw_version = models.PositiveIntegerField(default=1)
+    is_spoiler_version = models.PositiveIntegerField(default=1)
+    # When, and at which version, the newest autosave snapshot was due.
+    revision_taken_at = models.DateTimeField(null=True, blank=True)
+    revision_taken_version = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["owner", "-updated_at"],
+                name="draft_owner_live_recent",
+                condition=models.Q(deleted_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or f"Untitled draft {self.id}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.version}"'
+
+
+class RevisionReason(models.TextChoices):
+    AUTOSAVE = "autosave", "Autosave"
+    BEFORE_MERGE = "before_merge", "Before a merge"
+    BEFORE_RESTORE = "before_restore", "Before a restore"
+
+
+class DraftRevision(models.Model):
+    """A snapshot of a draft's editable fields at one version."""
+
+    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    draft_version = models.PositiveIntegerField()
+    reason = models.CharField(max_length=20, choices=RevisionReason.choices)
+    kind = models.CharField(max_length=10, choices=DraftKind.choices)
+    title = models.CharField(max_length=TITLE_MAX_LENGTH, blank=True)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=URL_MAX_LENGTH, blank=True)
+    community = models.CharField(max_length=21, blank=True)
+    is_nsfw = models.BooleanField()
+    is_spoiler = models.BooleanField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["draft", "number"], name="draft_revision_number_unique"
+            ),
+        ]
+        ordering = ["-number"]
+
+    def __str__(self) -> str:
+        return f"Revision {self.number} of {self.draft_id}"

@@ -1,0 +1,45 @@
+"""Reads of drafts. Ownership is enforced here: another user's draft does not exist."""
+
+from uuid import UUID
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+
+from drafts.models import Draft, DraftRevision
+from drafts.services import DraftNotFound, DraftRevisionNotFound
+
+
+def draft_list(*, owner: AbstractBaseUser) -> QuerySet[Draft]:
+    return Draft.objects.filter(owner=owner, deleted_at__isnull=True)
+
+
+def draft_get(*, draft_id: UUID, owner: AbstractBaseUser) -> Draft:
+    draft = draft_list(owner=owner).filter(id=draft_id).first()
+    if draft is None:
+        raise DraftNotFound()
+    return draft
+
+
+def draft_revision_list(
+    *, draft_id: UUID, owner: AbstractBaseUser
+) -> QuerySet[DraftRevision]:
+    draft = draft_get(draft_id=draft_id, owner=owner)
+    return DraftRevision.objects.filter(draft=draft).order_by("-number")
+
+
+def draft_revision_get(
+    *, draft_id: UUID, owner: AbstractBaseUser, number: int
+) -> DraftRevision:
+    revision = (
+        DraftRevision.objects.filter(
+            draft_id=draft_id,
+            draft__owner=owner,
+            draft__deleted_at__isnull=True,
+            number=number,
+        )
+        .select_related("draft")
+        .first()
+    )
+    if revision is None:
+        raise DraftRevisionNotFound()
+    return revision

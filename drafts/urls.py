@@ -1,0 +1,36 @@
+from django.urls import path
+
+from config.api_routing import by_method
+from drafts import apis
+
+urlpatterns = [
+    path(
+        "",
+        by_method(get=apis.DraftListApi.as_view(), post=apis.DraftCreateApi.as_view()),
+        name="draft-list",
+    ),
+    path(
+        "<uuid:draft_id>/",
+        by_method(
+            get=apis.DraftDetailApi.as_view(),
+            patch=apis.DraftAutosaveApi.as_view(),
+            delete=apis.DraftDeleteApi.as_view(),
+        ),
+        name="draft-detail",
+    ),
+    path(
+        "<uuid:draft_id>/revisions/",
+        apis.DraftRevisionListApi.as_view(),
+        name="draft-revision-list",
+    ),
+    path(
+        "<uuid:draft_id>/revisions/<int:number>/",
+        apis.DraftRevisionDetailApi.as_view(),
+        name="draft-revision-detail",
+    ),
+    path(
+        "<uuid:draft_id>/revisions/<int:number>/restore/",
+        apis.DraftRevisionRestoreApi.as_view(),
+        name="draft-revision-restore",
+    ),
+]
