@@ -42,4 +42,4 @@ test: $(VENV)/.dev-installed
 	scripts/services.sh
 	$(MAKE) --no-print-directory lint
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
-	$(TEST_ENV) $(PY) -m pytest
+	$(TEST_ENV) scripts/with_localstack.sh $(PY) -m pytest

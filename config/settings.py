@@ -171,8 +171,6 @@ S3_REGION = env.str("S3_REGION", default="us-east-1")
 AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="") or None
 AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="") or None
 MEDIA_PUBLIC_BASE_URL = env.str("MEDIA_PUBLIC_BASE_URL", default="")
-# Absolute base URL poster is reached at; used for upload URLs of the local backend.
-PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default=f"http://127.0.0.1:{PORT}")
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
@@ -209,3 +207,36 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# Media uploads
+MEDIA_ALLOWED_CONTENT_TYPES = (
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "image/heic",
+    "image/heif",
+    "image/avif",
+)
+MEDIA_MAX_BYTES = env.int("MEDIA_MAX_BYTES", default=20 * 1024 * 1024)
+MEDIA_MAX_PENDING = env.int("MEDIA_MAX_PENDING", default=50)
+MEDIA_MAX_PER_DRAFT = env.int("MEDIA_MAX_PER_DRAFT", default=20)
+MEDIA_LEASE_SECONDS = env.int("MEDIA_LEASE_SECONDS", default=900)
+MEDIA_UNATTACHED_MAX_AGE_SECONDS = env.int(
+    "MEDIA_UNATTACHED_MAX_AGE_SECONDS", default=24 * 3600
+)
+MEDIA_FAILED_MAX_AGE_SECONDS = env.int(
+    "MEDIA_FAILED_MAX_AGE_SECONDS", default=48 * 3600
+)
+# Browser origins allowed to upload straight to the bucket (configure_bucket sets CORS).
+MEDIA_UPLOAD_ORIGINS = env.list("MEDIA_UPLOAD_ORIGINS", default=["*"])
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "media-cleanup": {"task": "media_uploads.cleanup", "schedule": 300.0},
+        "media-stored-object-deletions": {
+            "task": "media_uploads.delete_stored_objects",
+            "schedule": 600.0,
+        },
+    }
+)
+CELERY_TASK_ROUTES = {"media_uploads.process_image": {"queue": "media"}}

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import health
+from media_uploads.local_upload import local_upload
 from poster.apis import MeApi
 
 urlpatterns = [
@@ -10,4 +11,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/me/", MeApi.as_view(), name="me"),
     path("api/v1/drafts/", include("drafts.urls")),
+    path("api/v1/media/", include("media_uploads.urls")),
+    path("api/v1/storage/upload/", local_upload, name="local-storage-upload"),
 ]

@@ -1,5 +1,6 @@
 import re
 
+from django.conf import settings
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,6 +16,7 @@ from config.text_fields import PlainTextField
 from drafts.models import (
     BODY_MAX_LENGTH,
     COMMUNITY_NAME_PATTERN,
+    MEDIA_FIELD,
     TITLE_MAX_LENGTH,
     URL_MAX_LENGTH,
     Draft,
@@ -33,6 +35,7 @@ from drafts.services import (
     draft_delete,
     draft_revision_restore,
 )
+from media_uploads.selectors import media_of_draft
 from poster.idempotency import respond_idempotently
 
 # A draft's URL may be half typed; only its scheme is checked here. Publishing
@@ -64,6 +67,9 @@ class DraftInputSerializer(serializers.Serializer):
     community = PlainTextField(max_length=21)
     is_nsfw = serializers.BooleanField()
     is_spoiler = serializers.BooleanField()
+    media = serializers.ListField(
+        child=serializers.UUIDField(), max_length=settings.MEDIA_MAX_PER_DRAFT
+    )
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
@@ -74,6 +80,11 @@ class DraftInputSerializer(serializers.Serializer):
                 )
         return super().to_internal_value(data)
 
+    def validate_media(self, value: list) -> list:
+        if len(set(value)) != len(value):
+            raise serializers.ValidationError("Each media may appear once.")
+        return value
+
     def validate_community(self, value: str) -> str:
         if value and not re.match(COMMUNITY_NAME_PATTERN, value):
             raise serializers.ValidationError(
@@ -82,7 +93,9 @@ class DraftInputSerializer(serializers.Serializer):
         return value
 
 
-class DraftOutputSerializer(serializers.ModelSerializer):
+class DraftFieldsSerializer(serializers.ModelSerializer):
+    """A draft without its media: what the autosave fast path knows after its write."""
+
     class Meta:
         model = Draft
         fields = [
@@ -101,11 +114,36 @@ class DraftOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class DraftMediaSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    caption = serializers.CharField()
+    alt_text = serializers.CharField()
+
+
+class DraftOutputSerializer(DraftFieldsSerializer):
+    media = serializers.SerializerMethodField()
+
+    class Meta(DraftFieldsSerializer.Meta):
+        fields = [*DraftFieldsSerializer.Meta.fields, "media"]
+        read_only_fields = fields
+
+    def get_media(self, draft: Draft) -> list[dict]:
+        media = getattr(draft, "ordered_media", None)
+        if media is None:
+            media = media_of_draft(draft_id=draft.id)
+        return DraftMediaSerializer(media, many=True).data
+
+
 def draft_response(
-    draft: Draft, *, status_code: int = status.HTTP_200_OK, **extra
+    draft: Draft,
+    *,
+    status_code: int = status.HTTP_200_OK,
+    serializer_class: type[serializers.Serializer] = DraftOutputSerializer,
+    **extra,
 ) -> Response:
     return Response(
-        {**DraftOutputSerializer(draft).data, **extra},
+        {**serializer_class(draft).data, **extra},
         status=status_code,
         headers={"ETag": version_etag(draft.version)},
     )
@@ -140,7 +178,14 @@ class DraftCreateApi(APIView):
         def create() -> Response:
             serializer = DraftInputSerializer(data=request.data, partial=True)
             serializer.is_valid(raise_exception=True)
-            draft = draft_create(owner=request.user, changes=serializer.validated_data)
+            changes = dict(serializer.validated_data)
+            if MEDIA_FIELD in changes:
+                raise ApiError(
+                    "Attach media after creating the draft.",
+                    code="validation_error",
+                    extra={"fields": {"media": ["Not accepted on create."]}},
+                )
+            draft = draft_create(owner=request.user, changes=changes)
             return draft_response(draft, status_code=status.HTTP_201_CREATED)
 
         return respond_idempotently(request, scope="drafts.create", produce=create)
@@ -173,7 +218,16 @@ class DraftAutosaveApi(APIView):
             )
         except DraftConflict as conflict:
             raise edit_conflict_error(conflict) from conflict
-        return draft_response(result.draft, merged=result.is_merged)
+        # The fast path returns the draft's own row only; media come along when the
+        # PATCH changed them (GET always lists them).
+        serializer_class = (
+            DraftOutputSerializer
+            if MEDIA_FIELD in serializer.validated_data
+            else DraftFieldsSerializer
+        )
+        return draft_response(
+            result.draft, serializer_class=serializer_class, merged=result.is_merged
+        )
 
 
 class DraftDeleteApi(APIView):

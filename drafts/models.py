@@ -22,6 +22,10 @@ EDITABLE_FIELDS = (
 )
 
 
+# Not a column: the ordered ids of the media attached to the draft.
+MEDIA_FIELD = "media"
+
+
 def version_stamp_field(name: str) -> str:
     return f"{name}_version"
 
@@ -62,6 +66,8 @@ class Draft(models.Model):
     community_version = models.PositiveIntegerField(default=1)
     is_nsfw_version = models.PositiveIntegerField(default=1)
     is_spoiler_version = models.PositiveIntegerField(default=1)
+    # The order of attached media is edited like a field, with its own stamp.
+    media_version = models.PositiveIntegerField(default=1)
     # When, and at which version, the newest autosave snapshot was due.
     revision_taken_at = models.DateTimeField(null=True, blank=True)
     revision_taken_version = models.PositiveIntegerField(default=0)

@@ -3,14 +3,21 @@
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from drafts.models import Draft, DraftRevision
 from drafts.services import DraftNotFound, DraftRevisionNotFound
+from media_uploads.models import MediaAsset
 
 
 def draft_list(*, owner: AbstractBaseUser) -> QuerySet[Draft]:
-    return Draft.objects.filter(owner=owner, deleted_at__isnull=True)
+    return Draft.objects.filter(owner=owner, deleted_at__isnull=True).prefetch_related(
+        Prefetch(
+            "media",
+            queryset=MediaAsset.objects.order_by("position", "created_at"),
+            to_attr="ordered_media",
+        )
+    )
 
 
 def draft_get(*, draft_id: UUID, owner: AbstractBaseUser) -> Draft:

@@ -23,11 +23,14 @@ from rest_framework import status
 from config.api_errors import ApiError
 from drafts.models import (
     EDITABLE_FIELDS,
+    MEDIA_FIELD,
     Draft,
     DraftRevision,
     RevisionReason,
     version_stamp_field,
 )
+from media_uploads.selectors import media_of_draft
+from media_uploads.services import draft_media_set
 
 DraftChanges = dict[str, Any]
 
@@ -78,6 +81,11 @@ def draft_autosave(
 ) -> AutosaveResult:
     """Apply `changes` made on top of `base_version`; raise DraftConflict on a clash."""
     now = timezone.now()
+    if MEDIA_FIELD in changes:
+        # Reordering media touches other rows: take the locked path.
+        return _draft_merge(
+            draft_id=draft_id, owner=owner, base_version=base_version, changes=changes
+        )
     # No transaction around the fast path: the UPDATE is atomic by itself, and the
     # snapshot copies whatever the draft holds when it runs, with that version.
     draft = _draft_update_if_current(
@@ -199,14 +207,24 @@ def _draft_merge(
     return AutosaveResult(draft=draft, is_merged=is_merged)
 
 
+def _draft_field_value(draft: Draft, name: str) -> Any:
+    if name == MEDIA_FIELD:
+        return list(media_of_draft(draft_id=draft.id).values_list("id", flat=True))
+    return getattr(draft, name)
+
+
 def _draft_apply(draft: Draft, *, changes: DraftChanges, now: datetime) -> None:
     """Write `changes` to a locked draft as its next version."""
     draft.version += 1
     updated_fields = ["version", "updated_at"]
     for name, value in changes.items():
-        setattr(draft, name, value)
+        if name == MEDIA_FIELD:
+            draft_media_set(draft=draft, media_ids=value)
+            updated_fields.append(version_stamp_field(name))
+        else:
+            setattr(draft, name, value)
+            updated_fields += [name, version_stamp_field(name)]
         setattr(draft, version_stamp_field(name), draft.version)
-        updated_fields += [name, version_stamp_field(name)]
     draft.updated_at = now
     draft.save(update_fields=updated_fields)
 

@@ -1,5 +1,7 @@
 """Shared fixtures: users with tokens, API clients, a real Celery worker on Redis."""
 
+import time
+
 import celery.contrib.testing.tasks  # noqa: F401  (registers celery.ping)
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -67,3 +69,11 @@ def celery_worker(transactional_db):
     ) as worker:
         yield worker
     connection.close()
+
+
+def wait_until(condition, timeout_seconds: float = 30) -> None:
+    """Poll `condition` (work a real worker does) until it holds or time runs out."""
+    deadline = time.monotonic() + timeout_seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)

@@ -1,12 +1,63 @@
-"""Local-disk storage under LOCAL_STORAGE_ROOT, the embedded default."""
+"""Local-disk storage under LOCAL_STORAGE_ROOT, the embedded default.
 
+It behaves like S3 for clients: `upload_instruction` returns the same shapes as the S3
+backend, pointing at poster's own `/api/v1/storage/upload/` with a token signed by
+`django.core.signing` that binds key, content type, size, checksum and expiry. The
+upload endpoint (`receive_upload`) enforces what S3 enforces: exact size, exact type,
+exact key, expiry and checksum; it streams to a temporary file, never holds the body
+in memory, and publishes the object atomically without ever overwriting one.
+Metadata (the content type) is kept beside each object under `.meta/`.
+"""
+
+import hashlib
+import json
 import os
+import shutil
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import quote
 
 from django.conf import settings
+from django.core import signing
 
-from media_uploads.storage.base import StorageUnavailable
+from media_uploads.storage.base import (
+    ObjectTooLarge,
+    StorageUnavailable,
+    StoredObjectInfo,
+    UploadInstruction,
+    sha256_base64,
+)
+
+UPLOAD_PATH = "/api/v1/storage/upload/"
+PUBLIC_PATH = "/media/"
+TOKEN_SALT = "media_uploads.local_upload"  # noqa: S105 (a namespace, not a secret)
+CHUNK_BYTES = 256 * 1024
+
+
+class UploadRejected(Exception):
+    """The upload breaks its lease; `code` and `status` mirror what S3 answers."""
+
+    def __init__(self, code: str, message: str, status: int) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+def access_denied(message: str) -> UploadRejected:
+    return UploadRejected("access_denied", message, 403)
+
+
+@dataclass(frozen=True)
+class UploadGrant:
+    key: str
+    content_type: str
+    size_bytes: int
+    sha256_hex: str | None
+    expires_at: float
 
 
 @dataclass
@@ -16,9 +67,213 @@ class LocalStorage:
     @classmethod
     def from_settings(cls) -> "LocalStorage":
         root = Path(settings.LOCAL_STORAGE_ROOT)
-        root.mkdir(parents=True, exist_ok=True)
+        for folder in (root, root / ".tmp", root / ".meta"):
+            folder.mkdir(parents=True, exist_ok=True)
         return cls(root=root)
 
     def check_ready(self) -> None:
         if not os.access(self.root, os.W_OK):
             raise StorageUnavailable(f"{self.root} is not writable")
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if self.root.resolve() not in path.parents or key.startswith("."):
+            raise ValueError(f"key {key!r} leaves the storage root")
+        return path
+
+    def _meta_path(self, key: str) -> Path:
+        return self.root / ".meta" / f"{key}.json"
+
+    # Uploads -----------------------------------------------------------------------
+
+    def upload_instruction(
+        self,
+        *,
+        key: str,
+        content_type: str,
+        size_bytes: int,
+        sha256_hex: str | None,
+        expires_in_seconds: int,
+    ) -> UploadInstruction:
+        token = signing.dumps(
+            {
+                "k": key,
+                "t": content_type,
+                "n": size_bytes,
+                "h": sha256_hex,
+                "e": time.time() + expires_in_seconds,
+            },
+            salt=TOKEN_SALT,
+            compress=True,
+        )
+        url = f"{UPLOAD_PATH}?token={quote(token)}"
+        if sha256_hex is None:
+            return UploadInstruction(
+                method="POST",
+                url=url,
+                fields={"key": key, "Content-Type": content_type},
+            )
+        return UploadInstruction(
+            method="PUT",
+            url=url,
+            headers={
+                "Content-Type": content_type,
+                "x-amz-checksum-sha256": sha256_base64(sha256_hex),
+            },
+        )
+
+    def upload_grant(self, token: str) -> UploadGrant:
+        try:
+            claims = signing.loads(token, salt=TOKEN_SALT)
+        except signing.BadSignature as error:
+            raise access_denied("The upload token is not valid.") from error
+        grant = UploadGrant(
+            key=claims["k"],
+            content_type=claims["t"],
+            size_bytes=claims["n"],
+            sha256_hex=claims["h"],
+            expires_at=claims["e"],
+        )
+        if time.time() > grant.expires_at:
+            raise UploadRejected("policy_expired", "The upload lease has expired.", 403)
+        return grant
+
+    def grant_check(self, grant: UploadGrant, *, key: str, content_type: str) -> None:
+        if key != grant.key:
+            raise access_denied("The key does not match the upload lease.")
+        if content_type != grant.content_type:
+            raise access_denied("The content type does not match the upload lease.")
+
+    def upload_writer(self, grant: UploadGrant) -> "LeasedUploadWriter":
+        return LeasedUploadWriter(self, grant)
+
+    def _publish(self, source: Path, *, key: str, content_type: str) -> None:
+        """Give `source` its key atomically; an existing object is never replaced."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta_path = self._meta_path(key)
+        meta_path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            raise UploadRejected(
+                "object_exists", "This upload was already completed.", 409
+            )
+        _write_atomically(meta_path, json.dumps({"content_type": content_type}))
+        try:
+            os.link(source, path)
+        except FileExistsError as error:
+            raise UploadRejected(
+                "object_exists", "This upload was already completed.", 409
+            ) from error
+
+    # Objects -----------------------------------------------------------------------
+
+    def head(self, key: str) -> StoredObjectInfo | None:
+        path = self._path(key)
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            return None
+        try:
+            content_type = json.loads(self._meta_path(key).read_text())["content_type"]
+        except (FileNotFoundError, ValueError, KeyError):
+            content_type = "application/octet-stream"
+        return StoredObjectInfo(size_bytes=size, content_type=content_type)
+
+    def delete(self, key: str) -> None:
+        for path in (self._path(key), self._meta_path(key)):
+            path.unlink(missing_ok=True)
+
+    def download(self, key: str, destination: BinaryIO, *, max_bytes: int) -> int:
+        with self._path(key).open("rb") as source:
+            copied = 0
+            while chunk := source.read(CHUNK_BYTES):
+                copied += len(chunk)
+                if copied > max_bytes:
+                    raise ObjectTooLarge(key)
+                destination.write(chunk)
+        return copied
+
+    def put_file(
+        self, key: str, source: Path, *, content_type: str, cache_control: str
+    ) -> None:
+        """Write a derivative; replacing one is fine, since its key is deterministic."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._meta_path(key).parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(
+            self._meta_path(key),
+            json.dumps({"content_type": content_type, "cache_control": cache_control}),
+        )
+        descriptor, temporary = tempfile.mkstemp(dir=self.root / ".tmp")
+        try:
+            with os.fdopen(descriptor, "wb") as out, source.open("rb") as data:
+                shutil.copyfileobj(data, out)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def public_url(self, key: str) -> str:
+        base = settings.MEDIA_PUBLIC_BASE_URL or PUBLIC_PATH
+        return f"{base.rstrip('/')}/{key}"
+
+    def public_file(self, key: str) -> tuple[Path, str] | None:
+        """The file and content type of a public derivative, for poster to serve."""
+        if not key.startswith("media/"):
+            return None
+        info = self.head(key)
+        if info is None:
+            return None
+        return self._path(key), info.content_type
+
+
+class LeasedUploadWriter:
+    """Streams one leased upload into a temporary file, then publishes it.
+
+    `write` refuses the first byte past the leased size; `commit` checks key, type,
+    size and checksum, and gives the file its key atomically. Used as a context
+    manager, the temporary file is always removed.
+    """
+
+    def __init__(self, storage: LocalStorage, grant: UploadGrant) -> None:
+        self.storage = storage
+        self.grant = grant
+        # Closed in __exit__: the writer is always used as a context manager.
+        self.file = tempfile.NamedTemporaryFile(dir=storage.root / ".tmp")  # noqa: SIM115
+        self.digest = hashlib.sha256()
+        self.received_bytes = 0
+
+    def __enter__(self) -> "LeasedUploadWriter":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.file.close()
+
+    def write(self, chunk: bytes) -> None:
+        self.received_bytes += len(chunk)
+        if self.received_bytes > self.grant.size_bytes:
+            raise UploadRejected(
+                "entity_too_large", "The body is larger than leased.", 400
+            )
+        self.digest.update(chunk)
+        self.file.write(chunk)
+
+    def commit(self, *, key: str, content_type: str) -> None:
+        self.storage.grant_check(self.grant, key=key, content_type=content_type)
+        if self.received_bytes < self.grant.size_bytes:
+            raise UploadRejected(
+                "entity_too_small", "The body is smaller than leased.", 400
+            )
+        if self.grant.sha256_hex and self.digest.hexdigest() != self.grant.sha256_hex:
+            raise UploadRejected(
+                "bad_digest", "The body does not match its SHA-256 checksum.", 400
+            )
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.storage._publish(Path(self.file.name), key=key, content_type=content_type)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)

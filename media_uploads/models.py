@@ -1,0 +1,79 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+ALT_TEXT_MAX_LENGTH = 1_500
+CAPTION_MAX_LENGTH = 180
+
+
+class MediaStatus(models.TextChoices):
+    AWAITING_UPLOAD = "awaiting_upload", "Awaiting upload"
+    UPLOADED = "uploaded", "Uploaded"
+    PROCESSING = "processing", "Processing"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Expired"
+
+
+UNFINISHED_STATUSES = (MediaStatus.AWAITING_UPLOAD,)
+TERMINAL_STATUSES = (MediaStatus.READY, MediaStatus.FAILED, MediaStatus.EXPIRED)
+
+
+class MediaAsset(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="media"
+    )
+    draft = models.ForeignKey(
+        "drafts.Draft",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="media",
+    )
+    position = models.PositiveSmallIntegerField(null=True, blank=True)
+    status = models.CharField(
+        max_length=20,
+        choices=MediaStatus.choices,
+        default=MediaStatus.AWAITING_UPLOAD,
+        db_index=True,
+    )
+    filename = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=50)
+    size_bytes = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64, blank=True)
+    original_key = models.CharField(max_length=255, unique=True)
+    expires_at = models.DateTimeField()
+    uploaded_at = models.DateTimeField(null=True, blank=True)
+    failure_code = models.CharField(max_length=50, blank=True)
+    failure_message = models.CharField(max_length=500, blank=True)
+    alt_text = models.CharField(max_length=ALT_TEXT_MAX_LENGTH, blank=True)
+    caption = models.CharField(max_length=CAPTION_MAX_LENGTH, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["owner", "status"], name="media_owner_status"),
+            models.Index(fields=["draft", "position"], name="media_draft_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename or 'media'} ({self.status})"
+
+
+class StoredObjectDeletion(models.Model):
+    """A stored object that must be deleted; the row lives until storage confirms.
+
+    Rows are written in the same transaction that deletes the asset pointing at the
+    object, so no object is ever left without a row that leads to it.
+    """
+
+    key = models.CharField(max_length=255, unique=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.key

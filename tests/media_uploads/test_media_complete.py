@@ -1,0 +1,95 @@
+from datetime import timedelta
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+
+from media_uploads.models import MediaAsset, StoredObjectDeletion
+from media_uploads.services import media_lease_create
+from tests.conftest import wait_until
+from tests.media_uploads.conftest import queued_process_image_ids
+
+
+def leased(user, size_bytes=100, content_type="image/png"):
+    return media_lease_create(
+        owner=user, filename="a.png", content_type=content_type, size_bytes=size_bytes
+    ).asset
+
+
+def store(storage, key: str, data: bytes, content_type: str, tmp_path: Path) -> None:
+    source = tmp_path / "object"
+    source.write_bytes(data)
+    storage.put_file(key, source, content_type=content_type, cache_control="private")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_complete_accepts_the_object_and_enqueues_once(
+    api, user, local_storage, media_queue, tmp_path
+):
+    asset = leased(user)
+    store(local_storage, asset.original_key, b"p" * 100, "image/png", tmp_path)
+
+    first = api.post(f"/api/v1/media/{asset.id}/complete/")
+    second = api.post(f"/api/v1/media/{asset.id}/complete/")
+
+    assert (first.status_code, second.status_code) == (202, 202)
+    assert first.json()["status"] == "uploaded"
+    assert second.json() == first.json()
+    asset.refresh_from_db()
+    assert asset.status == "uploaded"
+    assert asset.uploaded_at is not None
+    assert queued_process_image_ids(media_queue) == [str(asset.id)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_complete_before_upload_gets_409_and_the_lease_stays_usable(
+    api, user, local_storage, media_queue, tmp_path
+):
+    asset = leased(user)
+
+    early = api.post(f"/api/v1/media/{asset.id}/complete/")
+    store(local_storage, asset.original_key, b"p" * 100, "image/png", tmp_path)
+    later = api.post(f"/api/v1/media/{asset.id}/complete/")
+
+    assert early.status_code == 409
+    assert early.json()["error"]["code"] == "upload_missing"
+    assert later.status_code == 202
+    assert queued_process_image_ids(media_queue) == [str(asset.id)]
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type"), [(b"p" * 99, "image/png"), (b"p" * 100, "image/gif")]
+)
+def test_mismatched_object_fails_the_asset_and_is_deleted(
+    api, user, local_storage, media_queue, tmp_path, data, content_type, celery_worker
+):
+    asset = leased(user)
+    store(local_storage, asset.original_key, data, content_type, tmp_path)
+
+    response = api.post(f"/api/v1/media/{asset.id}/complete/")
+
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "upload_mismatch"
+    asset.refresh_from_db()
+    assert (asset.status, asset.failure_code) == ("failed", "upload_mismatch")
+    assert queued_process_image_ids(media_queue) == []
+    wait_until(lambda: not StoredObjectDeletion.objects.exists())
+    assert local_storage.head(asset.original_key) is None
+    again = api.post(f"/api/v1/media/{asset.id}/complete/")
+    assert (again.status_code, again.json()["status"]) == (200, "failed")
+
+
+def test_complete_after_the_lease_expired_without_upload_gets_410(
+    api, user, local_storage, media_queue
+):
+    asset = leased(user)
+
+    later = timezone.now() + timedelta(seconds=901)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        response = api.post(f"/api/v1/media/{asset.id}/complete/")
+
+    assert response.status_code == 410
+    assert response.json()["error"]["code"] == "lease_expired"
+    assert MediaAsset.objects.get(id=asset.id).status == "expired"
+    assert queued_process_image_ids(media_queue) == []
