@@ -1,0 +1,71 @@
+"""The periodic cleanup of stale leases, abandoned and old failed media."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from media_uploads.models import MediaAsset, MediaStatus
+from media_uploads.selectors import MediaNotFound
+from media_uploads.services.completion import media_complete
+from media_uploads.services.deletion import media_delete
+from media_uploads.services.errors import (
+    StorageUnavailableError,
+    UploadMismatch,
+)
+from media_uploads.storage import get_storage
+from media_uploads.storage.base import StorageUnavailable
+
+
+@dataclass(frozen=True)
+class CleanupReport:
+    completed: int
+    expired: int
+    deleted: int
+
+
+def media_cleanup(*, now: datetime | None = None) -> CleanupReport:
+    """Finish or expire stale leases and delete abandoned and old failed media."""
+    now = now or timezone.now()
+    completed = expired = 0
+    stale_leases = MediaAsset.objects.filter(
+        status=MediaStatus.AWAITING_UPLOAD, expires_at__lte=now
+    ).select_related("owner")
+    storage = get_storage()
+    for asset in stale_leases[:500]:
+        try:
+            stored = storage.head(asset.original_key)
+        except StorageUnavailable:
+            continue
+        if stored is None:
+            expired += MediaAsset.objects.filter(
+                id=asset.id, status=MediaStatus.AWAITING_UPLOAD
+            ).update(status=MediaStatus.EXPIRED)
+            continue
+        # Uploaded, but the client never called complete: complete it now.
+        try:
+            result = media_complete(asset_id=asset.id, owner=asset.owner)
+        except (UploadMismatch, StorageUnavailableError):
+            continue
+        completed += result.status != MediaStatus.AWAITING_UPLOAD
+    unattached_before = now - timedelta(
+        seconds=settings.MEDIA_UNATTACHED_MAX_AGE_SECONDS
+    )
+    failed_before = now - timedelta(seconds=settings.MEDIA_FAILED_MAX_AGE_SECONDS)
+    abandoned = MediaAsset.objects.filter(
+        draft__isnull=True, created_at__lt=unattached_before
+    ).exclude(status__in=(MediaStatus.UPLOADED, MediaStatus.PROCESSING))
+    old_failures = MediaAsset.objects.filter(
+        status=MediaStatus.FAILED, updated_at__lt=failed_before
+    )
+    deleted = 0
+    for asset_id in list(abandoned.values_list("id", flat=True)[:500]) + list(
+        old_failures.values_list("id", flat=True)[:500]
+    ):
+        try:
+            media_delete(asset_id=asset_id, owner=None)
+            deleted += 1
+        except MediaNotFound:
+            continue
+    return CleanupReport(completed=completed, expired=expired, deleted=deleted)

@@ -1,0 +1,74 @@
+"""Completion: check the stored object, then enqueue processing exactly once.
+
+State moves by conditional updates (`... WHERE status = 'awaiting_upload'`), so
+repeated or concurrent calls enqueue nothing more.
+"""
+
+from uuid import UUID
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from config.celery import app as celery_app
+from media_uploads.models import MediaAsset, MediaStatus
+from media_uploads.selectors import media_get
+from media_uploads.services.deletion import stored_objects_delete_later
+from media_uploads.services.errors import (
+    LeaseExpired,
+    StorageUnavailableError,
+    UploadMismatch,
+    UploadMissing,
+)
+from media_uploads.storage import get_storage
+from media_uploads.storage.base import StorageUnavailable
+
+PROCESS_IMAGE_TASK = "media_uploads.process_image"
+
+
+def media_complete(*, asset_id: UUID, owner: AbstractBaseUser) -> MediaAsset:
+    """Accept the uploaded object and enqueue processing once; safe to repeat."""
+    asset = media_get(asset_id=asset_id, owner=owner)
+    if asset.status != MediaStatus.AWAITING_UPLOAD:
+        return asset
+    try:
+        stored = get_storage().head(asset.original_key)
+    except StorageUnavailable as error:
+        raise StorageUnavailableError() from error
+    now = timezone.now()
+    if stored is None:
+        if asset.expires_at <= now:
+            MediaAsset.objects.filter(
+                id=asset.id, status=MediaStatus.AWAITING_UPLOAD
+            ).update(status=MediaStatus.EXPIRED)
+            raise LeaseExpired()
+        raise UploadMissing()
+    if (stored.size_bytes, stored.content_type) != (
+        asset.size_bytes,
+        asset.content_type,
+    ):
+        message = (
+            f"Storage holds {stored.size_bytes} bytes of {stored.content_type}; "
+            f"the lease was for {asset.size_bytes} bytes of {asset.content_type}."
+        )
+        with transaction.atomic():
+            failed = MediaAsset.objects.filter(
+                id=asset.id, status=MediaStatus.AWAITING_UPLOAD
+            ).update(
+                status=MediaStatus.FAILED,
+                failure_code="upload_mismatch",
+                failure_message=message,
+            )
+            if failed:
+                stored_objects_delete_later([asset.original_key])
+        raise UploadMismatch(message)
+    with transaction.atomic():
+        accepted = MediaAsset.objects.filter(
+            id=asset.id, status=MediaStatus.AWAITING_UPLOAD
+        ).update(status=MediaStatus.UPLOADED, uploaded_at=now)
+        if accepted:
+            transaction.on_commit(
+                lambda: celery_app.send_task(PROCESS_IMAGE_TASK, args=[str(asset.id)])
+            )
+    asset.refresh_from_db()
+    return asset

@@ -1,0 +1,70 @@
+"""Deleting stored objects without ever orphaning one.
+
+Deleting an asset records its objects in StoredObjectDeletion in the same
+transaction; they are deleted after commit and retried until storage confirms.
+"""
+
+from uuid import UUID
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+
+from config.celery import app as celery_app
+from media_uploads.models import MediaAsset, StoredObjectDeletion
+from media_uploads.selectors import MediaNotFound
+from media_uploads.storage import get_storage
+
+DELETE_STORED_OBJECTS_TASK = "media_uploads.delete_stored_objects"
+
+
+def media_stored_keys(asset: MediaAsset) -> list[str]:
+    """Every object stored for `asset`: its original and its derivatives."""
+    return [asset.original_key]
+
+
+@transaction.atomic
+def media_delete(*, asset_id: UUID, owner: AbstractBaseUser | None) -> None:
+    """Delete the asset now and its stored objects after commit (owner None: staff)."""
+    assets = MediaAsset.objects.select_for_update().filter(id=asset_id)
+    if owner is not None:
+        assets = assets.filter(owner=owner)
+    asset = assets.first()
+    if asset is None:
+        raise MediaNotFound()
+    stored_objects_delete_later(media_stored_keys(asset))
+    asset.delete()
+
+
+def stored_objects_delete_later(keys: list[str]) -> None:
+    """Record `keys` for deletion in the current transaction; delete after commit."""
+    StoredObjectDeletion.objects.bulk_create(
+        [StoredObjectDeletion(key=key) for key in keys], ignore_conflicts=True
+    )
+    transaction.on_commit(
+        lambda: celery_app.send_task(DELETE_STORED_OBJECTS_TASK, args=[keys])
+    )
+
+
+def stored_objects_delete(*, keys: list[str] | None = None) -> list[str]:
+    """Delete recorded objects from storage; return the keys that failed.
+
+    A key whose deletion fails keeps its row (with the error and attempt count) for
+    the next run, so nothing is ever forgotten.
+    """
+    pending = StoredObjectDeletion.objects.order_by("created_at")
+    if keys is not None:
+        pending = pending.filter(key__in=keys)
+    storage = get_storage()
+    failed = []
+    for deletion in pending[:1000]:
+        try:
+            storage.delete(deletion.key)
+        except Exception as error:  # any failure: keep the row, retry later
+            StoredObjectDeletion.objects.filter(id=deletion.id).update(
+                attempts=F("attempts") + 1, last_error=str(error)[:500]
+            )
+            failed.append(deletion.key)
+        else:
+            StoredObjectDeletion.objects.filter(id=deletion.id).delete()
+    return failed

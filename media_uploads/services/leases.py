@@ -1,0 +1,118 @@
+"""Upload leases: a server-chosen key and a presigned instruction.
+
+Storage itself rejects anything but the declared bytes under the instruction (see
+media_uploads.storage).
+"""
+
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from drafts.models import Draft
+from media_uploads.models import MediaAsset, MediaStatus
+from media_uploads.services.errors import (
+    DraftMediaLimitReached,
+    DraftNotUsable,
+    FileTooLarge,
+    TooManyPendingUploads,
+    UnsupportedMediaType,
+)
+from media_uploads.storage import get_storage
+from media_uploads.storage.base import UploadInstruction
+
+
+@dataclass(frozen=True)
+class Lease:
+    asset: MediaAsset
+    upload: UploadInstruction
+
+
+def filename_sanitize(filename: str) -> str:
+    """A display name only: no path, no control characters, at most 255 characters."""
+    name = unicodedata.normalize("NFC", filename).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    return name.strip()[:255]
+
+
+def draft_lock_for_media(*, draft_id: UUID, owner: AbstractBaseUser) -> Draft:
+    draft = (
+        Draft.objects.select_for_update()
+        .filter(id=draft_id, owner=owner, deleted_at__isnull=True)
+        .first()
+    )
+    if draft is None:
+        raise DraftNotUsable(
+            "No such draft.", extra={"fields": {"draft": ["No such draft."]}}
+        )
+    return draft
+
+
+def draft_media_limit_check(draft: Draft, *, adding: int) -> None:
+    attached = MediaAsset.objects.filter(draft=draft).count()
+    if attached + adding > settings.MEDIA_MAX_PER_DRAFT:
+        raise DraftMediaLimitReached(
+            f"A draft holds at most {settings.MEDIA_MAX_PER_DRAFT} media."
+        )
+
+
+def media_lease_create(
+    *,
+    owner: AbstractBaseUser,
+    filename: str,
+    content_type: str,
+    size_bytes: int,
+    sha256: str | None = None,
+    draft_id: UUID | None = None,
+) -> Lease:
+    if content_type not in settings.MEDIA_ALLOWED_CONTENT_TYPES:
+        raise UnsupportedMediaType()
+    if not 1 <= size_bytes <= settings.MEDIA_MAX_BYTES:
+        raise FileTooLarge(
+            f"A file must be 1 to {settings.MEDIA_MAX_BYTES} bytes; "
+            f"this one is {size_bytes}."
+        )
+    now = timezone.now()
+    asset_id = uuid.uuid4()
+    with transaction.atomic():
+        # Lock the owner's row so concurrent leases cannot overshoot the limit.
+        get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+        pending = MediaAsset.objects.filter(
+            owner=owner, status=MediaStatus.AWAITING_UPLOAD, expires_at__gt=now
+        ).count()
+        if pending >= settings.MEDIA_MAX_PENDING:
+            raise TooManyPendingUploads(
+                headers={"Retry-After": str(settings.MEDIA_LEASE_SECONDS)}
+            )
+        draft, position = None, None
+        if draft_id is not None:
+            draft = draft_lock_for_media(draft_id=draft_id, owner=owner)
+            draft_media_limit_check(draft, adding=1)
+            position = MediaAsset.objects.filter(draft=draft).count()
+        asset = MediaAsset.objects.create(
+            id=asset_id,
+            owner=owner,
+            draft=draft,
+            position=position,
+            filename=filename_sanitize(filename),
+            content_type=content_type,
+            size_bytes=size_bytes,
+            sha256=sha256 or "",
+            original_key=f"uploads/{owner.pk}/{asset_id}",
+            expires_at=now + timedelta(seconds=settings.MEDIA_LEASE_SECONDS),
+        )
+    upload = get_storage().upload_instruction(
+        key=asset.original_key,
+        content_type=content_type,
+        size_bytes=size_bytes,
+        sha256_hex=sha256,
+        expires_in_seconds=settings.MEDIA_LEASE_SECONDS,
+    )
+    return Lease(asset=asset, upload=upload)
