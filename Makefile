@@ -7,7 +7,9 @@ PY := $(VENV)/bin/python
 # Test services; override to point the suite at other servers.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
-TEST_ENV := DEBUG=false SECRET_KEY=test-only-secret-key-not-for-production \
+# CONN_MAX_AGE=0: live-server and worker threads close their connections after each
+# request or task, so the test database can be dropped at the end.
+TEST_ENV := DEBUG=false SECRET_KEY=test-only-secret-key-not-for-production CONN_MAX_AGE=0 \
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL) \
 	CELERY_RESULT_BACKEND=$(TEST_REDIS_URL) TEST_REDIS_URL=$(TEST_REDIS_URL)
 

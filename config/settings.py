@@ -240,3 +240,46 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 CELERY_TASK_ROUTES = {"media_uploads.process_image": {"queue": "media"}}
+
+# Image processing
+MEDIA_MAX_PIXELS = env.int("MEDIA_MAX_PIXELS", default=50_000_000)
+MEDIA_MAX_FRAMES = env.int("MEDIA_MAX_FRAMES", default=300)
+MEDIA_MAX_ANIMATION_PIXELS = env.int("MEDIA_MAX_ANIMATION_PIXELS", default=500_000_000)
+MEDIA_STUCK_SECONDS = env.int("MEDIA_STUCK_SECONDS", default=600)
+# Transient storage errors are retried this often; a claim past retries + 1 attempts
+# (worker crashes included) fails the asset for good.
+MEDIA_PROCESS_MAX_RETRIES = env.int("MEDIA_PROCESS_MAX_RETRIES", default=5)
+MEDIA_RETRY_BASE_SECONDS = env.float("MEDIA_RETRY_BASE_SECONDS", default=5.0)
+MEDIA_PROCESS_SOFT_TIME_LIMIT = env.int("MEDIA_PROCESS_SOFT_TIME_LIMIT", default=120)
+MEDIA_PROCESS_TIME_LIMIT = env.int("MEDIA_PROCESS_TIME_LIMIT", default=180)
+MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable"
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# KiB: a worker child that grew past this is replaced after its current task.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int(
+    "CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=400_000
+)
+CELERY_TASK_ANNOTATIONS = {
+    "media_uploads.process_image": {
+        "soft_time_limit": MEDIA_PROCESS_SOFT_TIME_LIMIT,
+        "time_limit": MEDIA_PROCESS_TIME_LIMIT,
+    }
+}
+# An unacknowledged message (its worker died) is redelivered after this many seconds.
+# Keep it above the longest task; never schedule ETA work further ahead than this.
+if CELERY_BROKER_URL.startswith("redis"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        # Workers look for such messages every interval x throttle seconds.
+        "unacked_restore_interval": env.int(
+            "CELERY_UNACKED_RESTORE_INTERVAL", default=10
+        ),
+        "unacked_restore_throttle": env.int(
+            "CELERY_UNACKED_RESTORE_THROTTLE", default=10
+        ),
+    }
+CELERY_BEAT_SCHEDULE["media-sweep-stuck"] = {
+    "task": "media_uploads.sweep_stuck",
+    "schedule": 60.0,
+}

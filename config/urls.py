@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import health
-from media_uploads.local_upload import local_upload
+from media_uploads.local_upload import local_public_media, local_upload
 from poster.apis import MeApi
 
 urlpatterns = [
@@ -13,4 +13,5 @@ urlpatterns = [
     path("api/v1/drafts/", include("drafts.urls")),
     path("api/v1/media/", include("media_uploads.urls")),
     path("api/v1/storage/upload/", local_upload, name="local-storage-upload"),
+    path("media/<path:path>", local_public_media, name="local-public-media"),
 ]

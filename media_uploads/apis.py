@@ -11,6 +11,7 @@ from media_uploads.models import (
     CAPTION_MAX_LENGTH,
     MediaAsset,
     MediaStatus,
+    MediaVariant,
 )
 from media_uploads.selectors import media_get
 from media_uploads.services import (
@@ -19,16 +20,46 @@ from media_uploads.services import (
     media_lease_create,
     media_update,
 )
+from media_uploads.storage import get_storage
 
 SHA256_HEX = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
+PROCESSING_RETRY_AFTER_SECONDS = "2"
+
+
+class MediaVariantSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MediaVariant
+        fields = ["name", "width", "height", "format", "size_bytes", "url"]
+        read_only_fields = fields
+
+    def get_url(self, variant: MediaVariant) -> str:
+        url = get_storage().public_url(variant.key)
+        request = self.context.get("request")
+        # The local backend serves derivatives from poster itself, at a relative path.
+        return (
+            request.build_absolute_uri(url) if request and url.startswith("/") else url
+        )
+
+
 class MediaOutputSerializer(serializers.ModelSerializer):
+    variants = MediaVariantSerializer(many=True, read_only=True)
+
     class Meta:
         model = MediaAsset
         fields = [
             "id",
             "status",
+            "width",
+            "height",
+            "format",
+            "is_animated",
+            "blurhash",
+            "average_color",
+            "variants",
             "filename",
             "content_type",
             "size_bytes",
@@ -88,10 +119,22 @@ class MediaLeaseCreateApi(APIView):
         )
 
 
+def media_response(
+    request: Request, asset: MediaAsset, *, status_code: int = status.HTTP_200_OK
+) -> Response:
+    """The asset; while it is processed, Retry-After says when to look again."""
+    is_pending = asset.status in (MediaStatus.UPLOADED, MediaStatus.PROCESSING)
+    headers = {"Retry-After": PROCESSING_RETRY_AFTER_SECONDS} if is_pending else {}
+    return Response(
+        MediaOutputSerializer(asset, context={"request": request}).data,
+        status=status_code,
+        headers=headers,
+    )
+
+
 class MediaDetailApi(APIView):
     def get(self, request: Request, asset_id) -> Response:
-        asset = media_get(asset_id=asset_id, owner=request.user)
-        return Response(MediaOutputSerializer(asset).data)
+        return media_response(request, media_get(asset_id=asset_id, owner=request.user))
 
 
 class MediaUpdateApi(APIView):
@@ -107,7 +150,7 @@ class MediaUpdateApi(APIView):
         asset = media_update(
             asset_id=asset_id, owner=request.user, changes=serializer.validated_data
         )
-        return Response(MediaOutputSerializer(asset).data)
+        return media_response(request, asset)
 
 
 class MediaDeleteApi(APIView):
@@ -120,7 +163,8 @@ class MediaCompleteApi(APIView):
     def post(self, request: Request, asset_id) -> Response:
         asset = media_complete(asset_id=asset_id, owner=request.user)
         is_pending = asset.status in (MediaStatus.UPLOADED, MediaStatus.PROCESSING)
-        return Response(
-            MediaOutputSerializer(asset).data,
-            status=status.HTTP_202_ACCEPTED if is_pending else status.HTTP_200_OK,
+        return media_response(
+            request,
+            asset,
+            status_code=status.HTTP_202_ACCEPTED if is_pending else status.HTTP_200_OK,
         )

@@ -7,10 +7,12 @@ leased size, and each rejection carries the meaning (and status) S3 gives it:
 bad_digest. A completed object is never overwritten (409 object_exists).
 """
 
+from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -133,3 +135,21 @@ def _receive_post(writer: LeasedUploadWriter, request: HttpRequest) -> None:
     writer.commit(
         key=fields.get("key", ""), content_type=fields.get("Content-Type", "")
     )
+
+
+@require_safe
+def local_public_media(request: HttpRequest, path: str) -> FileResponse:
+    """Serve a public derivative (/media/<asset>/<name>); originals are never served."""
+    storage = get_storage()
+    found = (
+        storage.public_file(f"media/{path}")
+        if isinstance(storage, LocalStorage)
+        else None
+    )
+    if found is None:
+        raise Http404("No such media file.")
+    path, content_type = found
+    response = FileResponse(path.open("rb"), content_type=content_type)
+    response["Cache-Control"] = settings.MEDIA_CACHE_CONTROL
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

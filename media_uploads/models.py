@@ -50,6 +50,18 @@ class MediaAsset(models.Model):
     failure_message = models.CharField(max_length=500, blank=True)
     alt_text = models.CharField(max_length=ALT_TEXT_MAX_LENGTH, blank=True)
     caption = models.CharField(max_length=CAPTION_MAX_LENGTH, blank=True)
+    # Filled by processing.
+    format = models.CharField(max_length=10, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    is_animated = models.BooleanField(default=False)
+    blurhash = models.CharField(max_length=100, blank=True)
+    average_color = models.CharField(max_length=7, blank=True)
+    processing_attempts = models.PositiveSmallIntegerField(default=0)
+    processing_started_at = models.DateTimeField(null=True, blank=True)
+    # The Celery task id that holds the processing claim; its redelivery may resume.
+    processing_task_id = models.CharField(max_length=64, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -61,6 +73,33 @@ class MediaAsset(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename or 'media'} ({self.status})"
+
+
+class MediaVariant(models.Model):
+    """One public derivative of an asset, stored at a deterministic key."""
+
+    asset = models.ForeignKey(
+        MediaAsset, on_delete=models.CASCADE, related_name="variants"
+    )
+    name = models.CharField(max_length=20)
+    key = models.CharField(max_length=255, unique=True)
+    format = models.CharField(max_length=10)
+    content_type = models.CharField(max_length=50)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size_bytes = models.PositiveIntegerField()
+    is_animated = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asset", "name"], name="media_variant_name"
+            ),
+        ]
+        ordering = ["-width", "name"]
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class StoredObjectDeletion(models.Model):

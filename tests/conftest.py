@@ -66,6 +66,7 @@ def celery_worker(transactional_db):
         loglevel="WARNING",
         perform_ping_check=False,
         shutdown_timeout=30,
+        queues=["celery", "media"],
     ) as worker:
         yield worker
     connection.close()

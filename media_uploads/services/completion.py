@@ -65,7 +65,7 @@ def media_complete(*, asset_id: UUID, owner: AbstractBaseUser) -> MediaAsset:
     with transaction.atomic():
         accepted = MediaAsset.objects.filter(
             id=asset.id, status=MediaStatus.AWAITING_UPLOAD
-        ).update(status=MediaStatus.UPLOADED, uploaded_at=now)
+        ).update(status=MediaStatus.UPLOADED, uploaded_at=now, updated_at=now)
         if accepted:
             transaction.on_commit(
                 lambda: celery_app.send_task(PROCESS_IMAGE_TASK, args=[str(asset.id)])

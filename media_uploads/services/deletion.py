@@ -20,7 +20,7 @@ DELETE_STORED_OBJECTS_TASK = "media_uploads.delete_stored_objects"
 
 def media_stored_keys(asset: MediaAsset) -> list[str]:
     """Every object stored for `asset`: its original and its derivatives."""
-    return [asset.original_key]
+    return [asset.original_key, *asset.variants.values_list("key", flat=True)]
 
 
 @transaction.atomic

@@ -80,4 +80,7 @@ class Storage(Protocol):
         self, key: str, source: Path, *, content_type: str, cache_control: str
     ) -> None: ...
 
+    def copy(self, source_key: str, destination_key: str) -> None:
+        """Copy an object with its content type and cache control."""
+
     def public_url(self, key: str) -> str: ...

@@ -32,7 +32,6 @@ from media_uploads.storage.base import (
 )
 
 UPLOAD_PATH = "/api/v1/storage/upload/"
-PUBLIC_PATH = "/media/"
 TOKEN_SALT = "media_uploads.local_upload"  # noqa: S105 (a namespace, not a secret)
 CHUNK_BYTES = 256 * 1024
 
@@ -213,13 +212,27 @@ class LocalStorage:
             Path(temporary).unlink(missing_ok=True)
             raise
 
+    def copy(self, source_key: str, destination_key: str) -> None:
+        meta = json.loads(self._meta_path(source_key).read_text())
+        self.put_file(
+            destination_key,
+            self._path(source_key),
+            content_type=meta["content_type"],
+            cache_control=meta.get("cache_control", ""),
+        )
+
     def public_url(self, key: str) -> str:
-        base = settings.MEDIA_PUBLIC_BASE_URL or PUBLIC_PATH
+        # Without a CDN, poster serves derivatives itself at /<key> (/media/...).
+        base = settings.MEDIA_PUBLIC_BASE_URL or "/"
         return f"{base.rstrip('/')}/{key}"
 
     def public_file(self, key: str) -> tuple[Path, str] | None:
         """The file and content type of a public derivative, for poster to serve."""
-        if not key.startswith("media/"):
+        public_root = (self.root / "media").resolve()
+        try:
+            if public_root not in self._path(key).parents:
+                return None
+        except ValueError:
             return None
         info = self.head(key)
         if info is None:

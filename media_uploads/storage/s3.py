@@ -164,6 +164,14 @@ class S3Storage:
                 CacheControl=cache_control,
             )
 
+    def copy(self, source_key: str, destination_key: str) -> None:
+        self._call(
+            "copy_object",
+            Key=destination_key,
+            CopySource={"Bucket": self.bucket, "Key": source_key},
+            MetadataDirective="COPY",
+        )
+
     def public_url(self, key: str) -> str:
         base = settings.MEDIA_PUBLIC_BASE_URL
         if not base:

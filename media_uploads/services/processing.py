@@ -1,0 +1,338 @@
+"""Processing: turn a private original into public derivatives, exactly once.
+
+`media_process` is what the Celery task `media_uploads.process_image` runs:
+
+1. Claim the asset by a conditional update. Only an `uploaded` asset, a redelivery of
+   the task that holds the claim (same task id, after a worker died), or a claim
+   older than MEDIA_STUCK_SECONDS can be claimed; anything else returns at once.
+   Each claim counts an attempt; past MEDIA_PROCESS_MAX_RETRIES + 1 the asset fails.
+2. Download the original to a temporary file, never past its declared size, and
+   verify its SHA-256 when one was declared.
+3. Reuse the derivatives of a ready asset of the same owner with the same bytes, or
+   run the image pipeline (`media_uploads.images`).
+4. Store derivatives at deterministic keys (`media/<asset id>/<name>.<ext>`), then in
+   one transaction replace the variant rows and mark the asset ready.
+
+Image errors fail the asset with their code and are never retried; storage errors
+(`StorageUnavailable`) propagate for the task to retry with backoff.
+"""
+
+import hashlib
+import logging
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from config.celery import app as celery_app
+from media_uploads.images import ImageRejected, process_image
+from media_uploads.models import MediaAsset, MediaStatus, MediaVariant
+from media_uploads.services.completion import PROCESS_IMAGE_TASK
+from media_uploads.services.deletion import stored_objects_delete_later
+from media_uploads.storage import get_storage
+from media_uploads.storage.base import ObjectTooLarge
+
+logger = logging.getLogger(__name__)
+
+PROCESSABLE_STATUSES = (MediaStatus.UPLOADED, MediaStatus.PROCESSING)
+FORMAT_EXTENSIONS = {"webp": "webp", "jpeg": "jpg"}
+
+
+def media_attempt_limit() -> int:
+    return settings.MEDIA_PROCESS_MAX_RETRIES + 1
+
+
+@dataclass(frozen=True)
+class StoredVariant:
+    name: str
+    key: str
+    format: str
+    content_type: str
+    width: int
+    height: int
+    size_bytes: int
+    is_animated: bool
+
+
+@dataclass(frozen=True)
+class ProcessedMedia:
+    sha256: str
+    format: str
+    width: int
+    height: int
+    is_animated: bool
+    blurhash: str
+    average_color: str
+    variants: list[StoredVariant]
+
+
+def media_process_claim(
+    *, asset_id: UUID, task_id: str, now: datetime
+) -> MediaAsset | None:
+    stale_before = now - timedelta(seconds=settings.MEDIA_STUCK_SECONDS)
+    claimable = (
+        Q(status=MediaStatus.UPLOADED)
+        | Q(status=MediaStatus.PROCESSING, processing_task_id=task_id)
+        | Q(status=MediaStatus.PROCESSING, processing_started_at__lt=stale_before)
+    )
+    claimed = MediaAsset.objects.filter(claimable, id=asset_id).update(
+        status=MediaStatus.PROCESSING,
+        processing_started_at=now,
+        processing_task_id=task_id,
+        processing_attempts=F("processing_attempts") + 1,
+        updated_at=now,
+    )
+    return MediaAsset.objects.get(id=asset_id) if claimed else None
+
+
+def media_fail(
+    *, asset_id: UUID, code: str, message: str, task_id: str | None = None
+) -> bool:
+    """Fail an asset that is still being processed; True if this call failed it."""
+    assets = MediaAsset.objects.filter(id=asset_id, status__in=PROCESSABLE_STATUSES)
+    if task_id is not None:
+        assets = assets.filter(processing_task_id=task_id)
+    return bool(
+        assets.update(
+            status=MediaStatus.FAILED,
+            failure_code=code,
+            failure_message=message[:500],
+            updated_at=timezone.now(),
+        )
+    )
+
+
+def media_process(*, asset_id: UUID, task_id: str) -> str:
+    """Process the asset if it is this task's to process; return what happened."""
+    asset = media_process_claim(asset_id=asset_id, task_id=task_id, now=timezone.now())
+    if asset is None:
+        return "skipped"
+    if asset.processing_attempts > media_attempt_limit():
+        media_fail(
+            asset_id=asset.id,
+            code="processing_timeout",
+            message="Processing did not finish after several attempts.",
+        )
+        return "failed"
+    with tempfile.TemporaryDirectory(prefix="poster-media-") as workdir:
+        original = Path(workdir) / "original"
+        try:
+            sha256 = _download_original(asset, original)
+        except ObjectTooLarge:
+            media_fail(
+                asset_id=asset.id,
+                code="upload_mismatch",
+                message="The stored file is larger than the declared size.",
+            )
+            return "failed"
+        if asset.sha256 and sha256 != asset.sha256:
+            media_fail(
+                asset_id=asset.id,
+                code="checksum_mismatch",
+                message="The stored file does not match its declared SHA-256.",
+            )
+            return "failed"
+        twin = _ready_twin(asset, sha256)
+        if twin is not None:
+            processed = _reuse_derivatives(asset, twin, sha256)
+        else:
+            try:
+                processed = _derive(asset, original, Path(workdir), sha256)
+            except ImageRejected as rejection:
+                media_fail(
+                    asset_id=asset.id, code=rejection.code, message=rejection.message
+                )
+                return "failed"
+    if not _media_mark_ready(asset, task_id=task_id, processed=processed):
+        # Deleted or taken over meanwhile: the derivatives stored here belong to no row.
+        with transaction.atomic():
+            if not MediaAsset.objects.filter(id=asset.id).exists():
+                stored_objects_delete_later([v.key for v in processed.variants])
+        return "skipped"
+    return "reused" if twin is not None else "ready"
+
+
+def _download_original(asset: MediaAsset, destination: Path) -> str:
+    with destination.open("wb") as out:
+        get_storage().download(asset.original_key, out, max_bytes=asset.size_bytes)
+    digest = hashlib.sha256()
+    with destination.open("rb") as data:
+        while chunk := data.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _ready_twin(asset: MediaAsset, sha256: str) -> MediaAsset | None:
+    return (
+        MediaAsset.objects.filter(
+            owner_id=asset.owner_id, sha256=sha256, status=MediaStatus.READY
+        )
+        .exclude(id=asset.id)
+        .prefetch_related("variants")
+        .first()
+    )
+
+
+def variant_key(asset_id: UUID, name: str, format_name: str) -> str:
+    return f"media/{asset_id}/{name}.{FORMAT_EXTENSIONS[format_name]}"
+
+
+def _derive(
+    asset: MediaAsset, original: Path, workdir: Path, sha256: str
+) -> ProcessedMedia:
+    output_dir = workdir / "variants"
+    output_dir.mkdir()
+    image = process_image(
+        original,
+        output_dir=output_dir,
+        max_pixels=settings.MEDIA_MAX_PIXELS,
+        max_frames=settings.MEDIA_MAX_FRAMES,
+        max_animation_pixels=settings.MEDIA_MAX_ANIMATION_PIXELS,
+    )
+    storage = get_storage()
+    stored = []
+    for variant in image.variants:
+        key = variant_key(asset.id, variant.name, variant.format)
+        storage.put_file(
+            key,
+            variant.path,
+            content_type=variant.content_type,
+            cache_control=settings.MEDIA_CACHE_CONTROL,
+        )
+        stored.append(
+            StoredVariant(
+                name=variant.name,
+                key=key,
+                format=variant.format,
+                content_type=variant.content_type,
+                width=variant.width,
+                height=variant.height,
+                size_bytes=variant.size_bytes,
+                is_animated=variant.is_animated,
+            )
+        )
+    return ProcessedMedia(
+        sha256=sha256,
+        format=image.format,
+        width=image.width,
+        height=image.height,
+        is_animated=image.is_animated,
+        blurhash=image.blurhash,
+        average_color=image.average_color,
+        variants=stored,
+    )
+
+
+def _reuse_derivatives(
+    asset: MediaAsset, twin: MediaAsset, sha256: str
+) -> ProcessedMedia:
+    """Copy a ready twin's derivatives to this asset's own keys; no decoding."""
+    storage = get_storage()
+    stored = []
+    for variant in twin.variants.all():
+        key = variant_key(asset.id, variant.name, variant.format)
+        storage.copy(variant.key, key)
+        stored.append(
+            StoredVariant(
+                name=variant.name,
+                key=key,
+                format=variant.format,
+                content_type=variant.content_type,
+                width=variant.width,
+                height=variant.height,
+                size_bytes=variant.size_bytes,
+                is_animated=variant.is_animated,
+            )
+        )
+    return ProcessedMedia(
+        sha256=sha256,
+        format=twin.format,
+        width=twin.width,
+        height=twin.height,
+        is_animated=twin.is_animated,
+        blurhash=twin.blurhash,
+        average_color=twin.average_color,
+        variants=stored,
+    )
+
+
+@transaction.atomic
+def _media_mark_ready(
+    asset: MediaAsset, *, task_id: str, processed: ProcessedMedia
+) -> bool:
+    held = (
+        MediaAsset.objects.select_for_update()
+        .filter(id=asset.id, status=MediaStatus.PROCESSING, processing_task_id=task_id)
+        .first()
+    )
+    if held is None:
+        return False
+    MediaVariant.objects.filter(asset=held).delete()
+    MediaVariant.objects.bulk_create(
+        MediaVariant(
+            asset=held,
+            name=variant.name,
+            key=variant.key,
+            format=variant.format,
+            content_type=variant.content_type,
+            width=variant.width,
+            height=variant.height,
+            size_bytes=variant.size_bytes,
+            is_animated=variant.is_animated,
+        )
+        for variant in processed.variants
+    )
+    now = timezone.now()
+    MediaAsset.objects.filter(id=held.id).update(
+        status=MediaStatus.READY,
+        sha256=processed.sha256,
+        format=processed.format,
+        width=processed.width,
+        height=processed.height,
+        is_animated=processed.is_animated,
+        blurhash=processed.blurhash,
+        average_color=processed.average_color,
+        failure_code="",
+        failure_message="",
+        processed_at=now,
+        updated_at=now,
+    )
+    return True
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    requeued: int
+    failed: int
+
+
+def media_sweep_stuck(*, now: datetime | None = None) -> SweepReport:
+    """Re-enqueue assets stuck in uploaded/processing; fail them past the limit."""
+    now = now or timezone.now()
+    stale_before = now - timedelta(seconds=settings.MEDIA_STUCK_SECONDS)
+    stuck = MediaAsset.objects.filter(
+        status__in=PROCESSABLE_STATUSES, updated_at__lt=stale_before
+    )
+    requeued = failed = 0
+    for asset in stuck[:500]:
+        if asset.processing_attempts >= media_attempt_limit():
+            failed += media_fail(
+                asset_id=asset.id,
+                code="processing_timeout",
+                message="Processing did not finish after several attempts.",
+            )
+            continue
+        # Touch the row so the next sweep waits another full period for this run.
+        touched = MediaAsset.objects.filter(
+            id=asset.id, status=asset.status, updated_at=asset.updated_at
+        ).update(updated_at=now)
+        if touched:
+            celery_app.send_task(PROCESS_IMAGE_TASK, args=[str(asset.id)])
+            requeued += 1
+    return SweepReport(requeued=requeued, failed=failed)
