@@ -283,3 +283,7 @@ CELERY_BEAT_SCHEDULE["media-sweep-stuck"] = {
     "task": "media_uploads.sweep_stuck",
     "schedule": 60.0,
 }
+CELERY_BEAT_SCHEDULE["posts-publish-due"] = {
+    "task": "poster.publish_due",
+    "schedule": 15.0,
+}

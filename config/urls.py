@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/me/", MeApi.as_view(), name="me"),
     path("api/v1/drafts/", include("drafts.urls")),
     path("api/v1/media/", include("media_uploads.urls")),
+    path("api/v1/posts/", include("poster.urls")),
     path("api/v1/storage/upload/", local_upload, name="local-storage-upload"),
     path("media/<path:path>", local_public_media, name="local-public-media"),
 ]

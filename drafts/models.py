@@ -37,6 +37,12 @@ class DraftKind(models.TextChoices):
     GALLERY = "gallery", "Gallery"
 
 
+class DraftQuerySet(models.QuerySet):
+    def editable(self) -> "DraftQuerySet":
+        """Drafts their owner can still see and edit: not deleted, not published."""
+        return self.filter(deleted_at__isnull=True, consumed_at__isnull=True)
+
+
 class Draft(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
@@ -74,13 +80,18 @@ class Draft(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Set while a post made from this draft exists; given back (None) when that post
+    # is cancelled or fails.
+    consumed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DraftQuerySet.as_manager()
 
     class Meta:
         indexes = [
             models.Index(
                 fields=["owner", "-updated_at"],
                 name="draft_owner_live_recent",
-                condition=models.Q(deleted_at__isnull=True),
+                condition=models.Q(deleted_at__isnull=True, consumed_at__isnull=True),
             ),
         ]
 

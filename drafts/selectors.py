@@ -11,11 +11,15 @@ from media_uploads.models import MediaAsset
 
 
 def draft_list(*, owner: AbstractBaseUser) -> QuerySet[Draft]:
-    return Draft.objects.filter(owner=owner, deleted_at__isnull=True).prefetch_related(
-        Prefetch(
-            "media",
-            queryset=MediaAsset.objects.order_by("position", "created_at"),
-            to_attr="ordered_media",
+    return (
+        Draft.objects.editable()
+        .filter(owner=owner)
+        .prefetch_related(
+            Prefetch(
+                "media",
+                queryset=MediaAsset.objects.order_by("position", "created_at"),
+                to_attr="ordered_media",
+            )
         )
     )
 
@@ -42,6 +46,7 @@ def draft_revision_get(
             draft_id=draft_id,
             draft__owner=owner,
             draft__deleted_at__isnull=True,
+            draft__consumed_at__isnull=True,
             number=number,
         )
         .select_related("draft")

@@ -45,6 +45,14 @@ class DraftRevisionNotFound(DraftNotFound):
     default_detail = "No such revision of this draft."
 
 
+class DraftPublished(ApiError):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "draft_published"
+    default_detail = (
+        "This draft became a post; cancel a scheduled post to edit the draft again."
+    )
+
+
 class DraftLimitReached(ApiError):
     status_code = status.HTTP_403_FORBIDDEN
     default_code = "draft_limit_reached"
@@ -70,7 +78,7 @@ class AutosaveResult:
 def draft_create(*, owner: AbstractBaseUser, changes: DraftChanges) -> Draft:
     # Lock the owner's row so concurrent creates cannot overshoot the limit.
     get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
-    live_count = Draft.objects.filter(owner=owner, deleted_at__isnull=True).count()
+    live_count = Draft.objects.editable().filter(owner=owner).count()
     if live_count >= settings.DRAFT_MAX_LIVE_PER_USER:
         raise DraftLimitReached()
     return Draft.objects.create(owner=owner, **changes)
@@ -108,9 +116,11 @@ def draft_autosave(
 
 @transaction.atomic
 def draft_delete(*, draft_id: UUID, owner: AbstractBaseUser) -> None:
-    deleted = Draft.objects.filter(
-        id=draft_id, owner=owner, deleted_at__isnull=True
-    ).update(deleted_at=timezone.now())
+    deleted = (
+        Draft.objects.editable()
+        .filter(id=draft_id, owner=owner)
+        .update(deleted_at=timezone.now())
+    )
     if not deleted:
         raise DraftNotFound()
 
@@ -126,7 +136,7 @@ def draft_revision_restore(
     *, draft_id: UUID, owner: AbstractBaseUser, number: int, base_version: int
 ) -> Draft:
     """Make revision `number` the draft's content, as a new version."""
-    draft = _draft_lock(draft_id=draft_id, owner=owner)
+    draft = draft_lock(draft_id=draft_id, owner=owner)
     revision = DraftRevision.objects.filter(draft=draft, number=number).first()
     if revision is None:
         raise DraftRevisionNotFound()
@@ -157,7 +167,8 @@ def drafts_purge_deleted(*, now: datetime | None = None) -> int:
     return deleted
 
 
-def _draft_lock(*, draft_id: UUID, owner: AbstractBaseUser) -> Draft:
+def draft_lock(*, draft_id: UUID, owner: AbstractBaseUser) -> Draft:
+    """Lock an editable draft of `owner` for the rest of the transaction."""
     draft = (
         Draft.objects.select_for_update()
         .filter(id=draft_id, owner=owner, deleted_at__isnull=True)
@@ -165,6 +176,8 @@ def _draft_lock(*, draft_id: UUID, owner: AbstractBaseUser) -> Draft:
     )
     if draft is None:
         raise DraftNotFound()
+    if draft.consumed_at is not None:
+        raise DraftPublished()
     return draft
 
 
@@ -183,7 +196,7 @@ def _fields_changed_since(
 def _draft_merge(
     *, draft_id: UUID, owner: AbstractBaseUser, base_version: int, changes: DraftChanges
 ) -> AutosaveResult:
-    draft = _draft_lock(draft_id=draft_id, owner=owner)
+    draft = draft_lock(draft_id=draft_id, owner=owner)
     is_merged = base_version != draft.version
     changed_since = _fields_changed_since(draft, base_version, list(changes))
     # A field that already holds the sent value is no conflict: a duplicate delivery
@@ -277,7 +290,8 @@ def _draft_update_if_current(
     # Only quoted identifiers are interpolated; every value is a parameter.
     sql = (
         f"UPDATE {_quote(meta.db_table)} SET {', '.join(assignments)} "
-        f"WHERE id = %s AND owner_id = %s AND version = %s AND deleted_at IS NULL "
+        f"WHERE id = %s AND owner_id = %s AND version = %s "
+        f"AND deleted_at IS NULL AND consumed_at IS NULL "
         f"RETURNING {columns}"
     )
     params += [

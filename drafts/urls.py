@@ -2,6 +2,7 @@ from django.urls import path
 
 from config.api_routing import by_method
 from drafts import apis
+from poster.apis import DraftPublishApi
 
 urlpatterns = [
     path(
@@ -17,6 +18,11 @@ urlpatterns = [
             delete=apis.DraftDeleteApi.as_view(),
         ),
         name="draft-detail",
+    ),
+    path(
+        "<uuid:draft_id>/publish/",
+        DraftPublishApi.as_view(),
+        name="draft-publish",
     ),
     path(
         "<uuid:draft_id>/revisions/",

@@ -1,7 +1,18 @@
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from config.api_errors import ApiError
+from config.pagination import NewestFirstPagination
+from config.preconditions import if_match_version
+from drafts.apis import DraftOutputSerializer, edit_conflict_error
+from drafts.services import DraftConflict
+from media_uploads.apis import MediaVariantSerializer
+from poster.idempotency import respond_idempotently
+from poster.models import Post, PostStatus
+from poster.selectors import post_get, post_list
+from poster.services import post_cancel, post_delete_by_author, post_publish
 
 
 class MeApi(APIView):
@@ -14,3 +25,117 @@ class MeApi(APIView):
 
     def get(self, request: Request) -> Response:
         return Response(self.OutputSerializer(request.user).data)
+
+
+class PostMediaSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="asset.id")
+    caption = serializers.CharField()
+    alt_text = serializers.CharField()
+    status = serializers.CharField(source="asset.status")
+    width = serializers.IntegerField(source="asset.width")
+    height = serializers.IntegerField(source="asset.height")
+    blurhash = serializers.CharField(source="asset.blurhash")
+    average_color = serializers.CharField(source="asset.average_color")
+    variants = MediaVariantSerializer(source="asset.variants", many=True)
+
+
+class PostOutputSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.username")
+    community = serializers.CharField(source="community.name")
+    media = PostMediaSerializer(many=True)
+
+    class Meta:
+        model = Post
+        fields = [
+            "id",
+            "author",
+            "community",
+            "kind",
+            "title",
+            "body",
+            "url",
+            "is_nsfw",
+            "is_spoiler",
+            "status",
+            "publish_at",
+            "published_at",
+            "failure_code",
+            "failure_message",
+            "removed_reason",
+            "media",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+def post_data(post: Post, request: Request) -> dict:
+    return PostOutputSerializer(post, context={"request": request}).data
+
+
+class DraftPublishApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        publish_at = serializers.DateTimeField(required=False, allow_null=True)
+
+    def post(self, request: Request, draft_id) -> Response:
+        base_version = if_match_version(request)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+
+        def publish() -> Response:
+            try:
+                post = post_publish(
+                    draft_id=draft_id,
+                    author=request.user,
+                    base_version=base_version,
+                    publish_at=serializer.validated_data.get("publish_at"),
+                )
+            except DraftConflict as conflict:
+                raise edit_conflict_error(conflict) from conflict
+            is_done = post.status == PostStatus.PUBLISHED
+            return Response(
+                post_data(post_get(post_id=post.id, viewer=request.user), request),
+                status=status.HTTP_201_CREATED if is_done else status.HTTP_202_ACCEPTED,
+                headers={"Location": f"/api/v1/posts/{post.id}/"},
+            )
+
+        return respond_idempotently(request, scope="drafts.publish", produce=publish)
+
+
+class PostListApi(APIView):
+    def get(self, request: Request) -> Response:
+        author = request.query_params.get("author")
+        if author not in (None, "me"):
+            raise ApiError(
+                "author: only 'me' is supported.",
+                code="validation_error",
+                extra={"fields": {"author": ["Only 'me' is supported."]}},
+            )
+        posts = post_list(
+            viewer=request.user,
+            community_name=request.query_params.get("community"),
+            is_mine=author == "me",
+        )
+        paginator = NewestFirstPagination()
+        page = paginator.paginate_queryset(posts, request, self)
+        return paginator.get_paginated_response(
+            [post_data(post, request) for post in page]
+        )
+
+
+class PostDetailApi(APIView):
+    def get(self, request: Request, post_id) -> Response:
+        return Response(
+            post_data(post_get(post_id=post_id, viewer=request.user), request)
+        )
+
+
+class PostDeleteApi(APIView):
+    def delete(self, request: Request, post_id) -> Response:
+        post_delete_by_author(post_id=post_id, author=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PostCancelApi(APIView):
+    def post(self, request: Request, post_id) -> Response:
+        draft = post_cancel(post_id=post_id, author=request.user)
+        return Response(DraftOutputSerializer(draft).data)

@@ -1,42 +1,299 @@
-"""Writes for publishing and for the people who use poster."""
+"""Publishing: drafts become posts, now, when their media are ready, or later.
 
-from dataclasses import dataclass
+A draft becomes a post exactly once, in the transaction that consumes the
+draft. A post whose media are still processing waits (`pending_media`) and is settled by
+the pipeline's ready/failed event (`posts_finish_waiting_for_media`); scheduled posts
+are published by a periodic sweep, never by far-future ETA tasks.
+"""
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
+from datetime import datetime
+from uuid import UUID
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
+from rest_framework import status
+
+from config.api_errors import ApiError
+from drafts.models import EDITABLE_FIELDS, Draft, DraftKind, version_stamp_field
+from drafts.services import DraftConflict, DraftPublished, draft_lock
+from media_uploads.models import MediaAsset, MediaStatus
+from poster.models import Community, Post, PostMedia, PostStatus
 
 
-@dataclass(frozen=True)
-class ApiUserCredentials:
-    user: AbstractUser
-    token: str
-    was_created: bool
+class PublishRejected(ApiError):
+    """The draft cannot become a post as it is; `code` says why."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+
+
+class DraftAlreadyPublished(ApiError):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "draft_already_published"
+    default_detail = "This draft is already a post."
+
+
+class PostNotFound(ApiError):
+    status_code = status.HTTP_404_NOT_FOUND
+    default_code = "not_found"
+    default_detail = "No such post."
+
+
+class PostNotScheduled(ApiError):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "post_not_scheduled"
+    default_detail = "Only a scheduled post can be cancelled."
+
+
+MEDIA_COUNT_BY_KIND = {
+    DraftKind.TEXT: (0, 0),
+    DraftKind.LINK: (0, 0),
+    DraftKind.IMAGE: (1, 1),
+    DraftKind.GALLERY: (2, 20),
+}
+UNUSABLE_MEDIA_STATUSES = (
+    MediaStatus.AWAITING_UPLOAD,
+    MediaStatus.FAILED,
+    MediaStatus.EXPIRED,
+)
+
+
+def _publish_validate(draft: Draft, media: list[MediaAsset]) -> Community:
+    """Check the draft by its kind; raise PublishRejected with a code for each fault."""
+    if not draft.title.strip():
+        raise PublishRejected("A post needs a title.", code="title_required")
+    if draft.kind == DraftKind.LINK:
+        try:
+            URLValidator(schemes=["http", "https"])(draft.url)
+        except ValidationError as error:
+            raise PublishRejected(
+                "A link post needs a complete http(s) URL.", code="url_invalid"
+            ) from error
+    low, high = MEDIA_COUNT_BY_KIND[draft.kind]
+    if not low <= len(media) <= high:
+        raise PublishRejected(
+            f"A {draft.kind} post needs {low} to {high} media; this draft has "
+            f"{len(media)}.",
+            code="media_count_invalid",
+        )
+    unusable = [
+        str(asset.id) for asset in media if asset.status in UNUSABLE_MEDIA_STATUSES
+    ]
+    if unusable:
+        raise PublishRejected(
+            "Some media failed or were never uploaded; remove or replace them.",
+            code="media_unusable",
+            extra={"media": unusable},
+        )
+    if not draft.community:
+        raise PublishRejected("Choose a community.", code="community_required")
+    community = Community.objects.filter(name__iexact=draft.community).first()
+    if community is None:
+        raise PublishRejected("No such community.", code="community_not_found")
+    if not community.is_active:
+        raise PublishRejected(
+            "This community does not take posts now.", code="community_inactive"
+        )
+    if draft.kind not in community.allowed_kinds:
+        raise PublishRejected(
+            f"{community.name} does not take {draft.kind} posts.",
+            code="kind_not_allowed",
+        )
+    return community
 
 
 @transaction.atomic
-def api_user_ensure(
-    *, username: str, is_staff: bool = False, password: str | None = None
-) -> ApiUserCredentials:
-    """Create the user and its API token if missing; safe to call again and again.
+def post_publish(
+    *,
+    draft_id: UUID,
+    author: AbstractBaseUser,
+    base_version: int,
+    publish_at: datetime | None = None,
+) -> Post:
+    """Turn the draft the author last saw into a post, consuming the draft.
 
-    An existing user keeps its token. A given password is (re)set, so a demo user's
-    printed password is always the one that works.
+    The draft's row lock serializes concurrent publishes: the second one finds the
+    draft consumed and gets DraftAlreadyPublished. Media rows are locked too, so a
+    pipeline finishing at the same moment either is seen as ready here or notifies
+    the new post after this commits.
     """
-    user_model = get_user_model()
-    user, was_created = user_model.objects.get_or_create(username=username)
-    changed_fields = []
-    if is_staff and not user.is_staff:
-        user.is_staff = True
-        changed_fields.append("is_staff")
-    if password is not None and not user.check_password(password):
-        user.set_password(password)
-        changed_fields.append("password")
-    elif was_created:
-        user.set_unusable_password()
-        changed_fields.append("password")
-    if changed_fields:
-        user.save(update_fields=changed_fields)
-    token, _ = Token.objects.get_or_create(user=user)
-    return ApiUserCredentials(user=user, token=token.key, was_created=was_created)
+    try:
+        draft = draft_lock(draft_id=draft_id, owner=author)
+    except DraftPublished as error:
+        existing = Post.objects.filter(source_draft_id=draft_id).first()
+        raise DraftAlreadyPublished(
+            extra={"post_id": str(existing.id)} if existing else {}
+        ) from error
+    if base_version != draft.version:
+        raise DraftConflict(
+            draft=draft,
+            conflicting_fields=[
+                name
+                for name in EDITABLE_FIELDS
+                if getattr(draft, version_stamp_field(name)) > base_version
+            ],
+        )
+    media = list(
+        MediaAsset.objects.select_for_update()
+        .filter(draft=draft)
+        .order_by("position", "created_at")
+    )
+    community = _publish_validate(draft, media)
+    now = timezone.now()
+    is_scheduled = publish_at is not None and publish_at > now
+    is_media_ready = all(asset.status == MediaStatus.READY for asset in media)
+    if is_scheduled:
+        post_status = PostStatus.SCHEDULED
+    else:
+        post_status = (
+            PostStatus.PUBLISHED if is_media_ready else PostStatus.PENDING_MEDIA
+        )
+    post = Post.objects.create(
+        author=author,
+        community=community,
+        kind=draft.kind,
+        title=draft.title,
+        body=draft.body,
+        url=draft.url,
+        is_nsfw=draft.is_nsfw,
+        is_spoiler=draft.is_spoiler,
+        status=post_status,
+        publish_at=publish_at if is_scheduled else None,
+        published_at=now if post_status == PostStatus.PUBLISHED else None,
+        source_draft=draft,
+    )
+    PostMedia.objects.bulk_create(
+        PostMedia(
+            post=post,
+            asset=asset,
+            position=position,
+            caption=asset.caption,
+            alt_text=asset.alt_text,
+        )
+        for position, asset in enumerate(media)
+    )
+    Draft.objects.filter(id=draft.id).update(consumed_at=now)
+    return post
+
+
+@transaction.atomic
+def post_finish_if_media_settled(*, post_id: UUID) -> Post | None:
+    """Publish a waiting post whose media are all ready, or fail it if one failed.
+
+    A failed post gives its draft back to its author to fix.
+    """
+    post = (
+        Post.objects.select_for_update()
+        .filter(id=post_id, status=PostStatus.PENDING_MEDIA)
+        .first()
+    )
+    if post is None:
+        return None
+    statuses = list(post.media.values_list("asset__status", flat=True))
+    now = timezone.now()
+    if any(status_ in UNUSABLE_MEDIA_STATUSES for status_ in statuses):
+        post.status = PostStatus.FAILED
+        post.failure_code = "media_failed"
+        post.failure_message = (
+            "An image could not be processed; your draft is back to fix it."
+        )
+        if post.source_draft_id:
+            Draft.objects.filter(id=post.source_draft_id).update(consumed_at=None)
+        post.source_draft = None
+        post.save(
+            update_fields=[
+                "status",
+                "failure_code",
+                "failure_message",
+                "source_draft",
+                "updated_at",
+            ]
+        )
+    elif all(status_ == MediaStatus.READY for status_ in statuses):
+        post.status = PostStatus.PUBLISHED
+        post.published_at = now
+        post.save(update_fields=["status", "published_at", "updated_at"])
+    return post
+
+
+def posts_finish_waiting_for_media(*, asset_id: UUID) -> int:
+    """Called when an asset becomes ready or fails: settle the posts waiting for it."""
+    waiting = Post.objects.filter(
+        status=PostStatus.PENDING_MEDIA, media__asset_id=asset_id
+    ).values_list("id", flat=True)
+    settled = 0
+    for post_id in list(waiting):
+        post = post_finish_if_media_settled(post_id=post_id)
+        settled += post is not None and post.status != PostStatus.PENDING_MEDIA
+    return settled
+
+
+def posts_publish_due(*, now: datetime | None = None) -> int:
+    """Publish scheduled posts whose time has come (run by beat, never as ETA tasks).
+
+    Also settles waiting posts whose media all finished, in case the event that should
+    have settled them was lost with a worker.
+    """
+    now = now or timezone.now()
+    due = Post.objects.filter(status=PostStatus.SCHEDULED, publish_at__lte=now)
+    moved = 0
+    for post_id in list(due.values_list("id", flat=True)[:500]):
+        moved += Post.objects.filter(id=post_id, status=PostStatus.SCHEDULED).update(
+            status=PostStatus.PENDING_MEDIA, updated_at=now
+        )
+        post_finish_if_media_settled(post_id=post_id)
+    waiting = Post.objects.filter(status=PostStatus.PENDING_MEDIA).exclude(
+        media__asset__status__in=(MediaStatus.UPLOADED, MediaStatus.PROCESSING)
+    )
+    for post_id in list(waiting.values_list("id", flat=True)[:500]):
+        post_finish_if_media_settled(post_id=post_id)
+    return moved
+
+
+@transaction.atomic
+def post_cancel(*, post_id: UUID, author: AbstractBaseUser) -> Draft:
+    """Turn a scheduled post back into its draft."""
+    post = Post.objects.select_for_update().filter(id=post_id, author=author).first()
+    if post is None:
+        raise PostNotFound()
+    if post.status != PostStatus.SCHEDULED:
+        raise PostNotScheduled()
+    draft_id = post.source_draft_id
+    post.delete()
+    Draft.objects.filter(id=draft_id).update(
+        consumed_at=None, updated_at=timezone.now()
+    )
+    return Draft.objects.get(id=draft_id)
+
+
+@transaction.atomic
+def post_remove(*, post_id: UUID, removed_by: AbstractBaseUser, reason: str) -> Post:
+    post = Post.objects.select_for_update().filter(id=post_id).first()
+    if post is None:
+        raise PostNotFound()
+    post.status = PostStatus.REMOVED
+    post.removed_by = removed_by
+    post.removed_at = timezone.now()
+    post.removed_reason = reason
+    post.save(
+        update_fields=[
+            "status",
+            "removed_by",
+            "removed_at",
+            "removed_reason",
+            "updated_at",
+        ]
+    )
+    return post
+
+
+def post_delete_by_author(*, post_id: UUID, author: AbstractBaseUser) -> None:
+    if (
+        not Post.objects.filter(id=post_id, author=author)
+        .exclude(status=PostStatus.REMOVED)
+        .exists()
+    ):
+        raise PostNotFound()
+    post_remove(post_id=post_id, removed_by=author, reason="Deleted by its author.")

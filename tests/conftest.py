@@ -10,7 +10,9 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
-from poster.services import api_user_ensure
+from poster.accounts import api_user_ensure
+
+pytest_plugins = ["tests.storage"]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

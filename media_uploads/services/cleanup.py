@@ -9,7 +9,7 @@ from django.utils import timezone
 from media_uploads.models import MediaAsset, MediaStatus
 from media_uploads.selectors import MediaNotFound
 from media_uploads.services.completion import media_complete
-from media_uploads.services.deletion import media_delete
+from media_uploads.services.deletion import MediaInUse, media_delete
 from media_uploads.services.errors import (
     StorageUnavailableError,
     UploadMismatch,
@@ -54,7 +54,7 @@ def media_cleanup(*, now: datetime | None = None) -> CleanupReport:
     )
     failed_before = now - timedelta(seconds=settings.MEDIA_FAILED_MAX_AGE_SECONDS)
     abandoned = MediaAsset.objects.filter(
-        draft__isnull=True, created_at__lt=unattached_before
+        draft__isnull=True, post_uses__isnull=True, created_at__lt=unattached_before
     ).exclude(status__in=(MediaStatus.UPLOADED, MediaStatus.PROCESSING))
     old_failures = MediaAsset.objects.filter(
         status=MediaStatus.FAILED, updated_at__lt=failed_before
@@ -66,6 +66,6 @@ def media_cleanup(*, now: datetime | None = None) -> CleanupReport:
         try:
             media_delete(asset_id=asset_id, owner=None)
             deleted += 1
-        except MediaNotFound:
+        except (MediaNotFound, MediaInUse):
             continue
     return CleanupReport(completed=completed, expired=expired, deleted=deleted)

@@ -10,10 +10,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 
+from config.api_errors import ApiError
 from config.celery import app as celery_app
 from media_uploads.models import MediaAsset, StoredObjectDeletion
 from media_uploads.selectors import MediaNotFound
 from media_uploads.storage import get_storage
+from poster.models import PostStatus
 
 DELETE_STORED_OBJECTS_TASK = "media_uploads.delete_stored_objects"
 
@@ -21,6 +23,12 @@ DELETE_STORED_OBJECTS_TASK = "media_uploads.delete_stored_objects"
 def media_stored_keys(asset: MediaAsset) -> list[str]:
     """Every object stored for `asset`: its original and its derivatives."""
     return [asset.original_key, *asset.variants.values_list("key", flat=True)]
+
+
+class MediaInUse(ApiError):
+    status_code = 409
+    default_code = "media_in_use"
+    default_detail = "A post shows this media; delete or remove the post first."
 
 
 @transaction.atomic
@@ -32,6 +40,8 @@ def media_delete(*, asset_id: UUID, owner: AbstractBaseUser | None) -> None:
     asset = assets.first()
     if asset is None:
         raise MediaNotFound()
+    if asset.post_uses.exclude(post__status=PostStatus.FAILED).exists():
+        raise MediaInUse()
     stored_objects_delete_later(media_stored_keys(asset))
     asset.delete()
 

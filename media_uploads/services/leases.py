@@ -45,7 +45,7 @@ def filename_sanitize(filename: str) -> str:
 def draft_lock_for_media(*, draft_id: UUID, owner: AbstractBaseUser) -> Draft:
     draft = (
         Draft.objects.select_for_update()
-        .filter(id=draft_id, owner=owner, deleted_at__isnull=True)
+        .filter(id=draft_id, owner=owner, deleted_at__isnull=True, consumed_at=None)
         .first()
     )
     if draft is None:

@@ -37,6 +37,7 @@ from media_uploads.services.completion import PROCESS_IMAGE_TASK
 from media_uploads.services.deletion import stored_objects_delete_later
 from media_uploads.storage import get_storage
 from media_uploads.storage.base import ObjectTooLarge
+from poster.services import posts_finish_waiting_for_media
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ def media_fail(
     assets = MediaAsset.objects.filter(id=asset_id, status__in=PROCESSABLE_STATUSES)
     if task_id is not None:
         assets = assets.filter(processing_task_id=task_id)
-    return bool(
+    is_failed = bool(
         assets.update(
             status=MediaStatus.FAILED,
             failure_code=code,
@@ -106,6 +107,9 @@ def media_fail(
             updated_at=timezone.now(),
         )
     )
+    if is_failed:
+        posts_finish_waiting_for_media(asset_id=asset_id)
+    return is_failed
 
 
 def media_process(*, asset_id: UUID, task_id: str) -> str:
@@ -303,6 +307,8 @@ def _media_mark_ready(
         processed_at=now,
         updated_at=now,
     )
+    # Posts waiting for this image publish the moment it is ready.
+    transaction.on_commit(lambda: posts_finish_waiting_for_media(asset_id=held.id))
     return True
 
 

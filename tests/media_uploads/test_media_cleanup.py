@@ -10,7 +10,7 @@ from drafts.services import draft_create
 from media_uploads.models import MediaAsset, MediaStatus, StoredObjectDeletion
 from media_uploads.services import media_cleanup, media_lease_create
 from media_uploads.tasks import media_cleanup_task
-from tests.media_uploads.conftest import queued_process_image_ids
+from tests.storage import queued_process_image_ids
 
 DAY = timedelta(days=1)
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from media_uploads.models import MediaAsset, StoredObjectDeletion
 from media_uploads.services import media_lease_create
 from tests.conftest import wait_until
-from tests.media_uploads.conftest import queued_process_image_ids
+from tests.storage import queued_process_image_ids
 
 
 def leased(user, size_bytes=100, content_type="image/png"):

@@ -7,7 +7,7 @@ from PIL import Image
 
 from media_uploads.models import MediaAsset, MediaStatus
 from media_uploads.services import media_lease_create
-from poster.services import api_user_ensure
+from poster.accounts import api_user_ensure
 from tests.media_uploads import image_factory
 from tests.media_uploads.test_media_processing import finished, uploaded
 

@@ -6,8 +6,8 @@ import pytest
 import requests
 
 from media_uploads.models import MediaAsset
-from poster.services import api_user_ensure
-from tests.media_uploads.conftest import queued_process_image_ids, upload_by_instruction
+from poster.accounts import api_user_ensure
+from tests.storage import queued_process_image_ids, upload_by_instruction
 
 PHOTO = b"\xff\xd8\xff\xe0" + b"photo bytes " * 500
 

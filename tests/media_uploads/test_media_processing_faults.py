@@ -19,8 +19,8 @@ from media_uploads.services.processing import media_sweep_stuck
 from media_uploads.storage import get_storage
 from tests.conftest import wait_until
 from tests.media_uploads import image_factory
-from tests.media_uploads.conftest import free_port, queued_process_image_ids, use_s3
 from tests.media_uploads.test_media_processing import finished, uploaded
+from tests.storage import free_port, queued_process_image_ids, use_s3
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 

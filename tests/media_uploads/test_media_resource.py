@@ -6,9 +6,11 @@ from drafts.services import draft_create
 from media_uploads.models import MediaAsset, StoredObjectDeletion
 from media_uploads.services import media_lease_create, stored_objects_delete
 from media_uploads.storage import get_storage
-from poster.services import api_user_ensure
+from poster.accounts import api_user_ensure
+from poster.models import Community
 from tests.conftest import wait_until
-from tests.media_uploads.conftest import upload_by_instruction
+from tests.poster.conftest import draft_with_media, publish
+from tests.storage import upload_by_instruction
 
 
 def leased(user, draft=None):
@@ -166,3 +168,15 @@ def test_another_users_upload_lease_is_404_at_the_local_endpoint(
 
     assert response.status_code == 404
     assert local_storage.head(lease.asset.original_key) is None
+
+
+def test_media_a_post_shows_cannot_be_deleted(api, user, local_storage):
+    Community.objects.create(name="pics", title="Pictures", allowed_kinds=["image"])
+    draft, (asset,) = draft_with_media(user)
+    publish(api, draft)
+
+    response = api.delete(f"/api/v1/media/{asset.id}/")
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "media_in_use"
+    assert MediaAsset.objects.filter(id=asset.id).exists()

@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from media_uploads.services import media_lease_create
-from tests.media_uploads.conftest import upload_by_instruction
+from tests.storage import upload_by_instruction
 
 JPEG_LIKE_BYTES = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8
 

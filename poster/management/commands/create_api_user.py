@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandParser
 
-from poster.services import api_user_ensure
+from poster.accounts import api_user_ensure
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""Storage for media tests: local disk behind a live server, moto, and LocalStack.
+"""Storage fixtures: local disk behind a live server, moto, and LocalStack.
 
 moto's S3 server is fast and fine for flows, but it does not enforce presigned
 policies or checksums; the upload-contract suite runs against LocalStack, which

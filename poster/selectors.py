@@ -1,0 +1,56 @@
+"""Reads of posts, with who may see what.
+
+- published: any authenticated user;
+- scheduled, pending_media, failed: their author only;
+- removed: their author and staff.
+Anything else is 404, so a hidden post's existence never leaks.
+"""
+
+from uuid import UUID
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Prefetch, Q, QuerySet
+
+from media_uploads.models import MediaVariant
+from poster.models import Post, PostMedia, PostStatus
+from poster.services import PostNotFound
+
+
+def _visible_to(user: AbstractBaseUser) -> Q:
+    visible = Q(status=PostStatus.PUBLISHED) | Q(author=user)
+    if user.is_staff:
+        visible |= Q(status=PostStatus.REMOVED)
+    return visible
+
+
+def _with_media(posts: QuerySet[Post]) -> QuerySet[Post]:
+    return posts.select_related("author", "community").prefetch_related(
+        Prefetch(
+            "media",
+            queryset=PostMedia.objects.select_related("asset").prefetch_related(
+                Prefetch("asset__variants", queryset=MediaVariant.objects.all())
+            ),
+        )
+    )
+
+
+def post_get(*, post_id: UUID, viewer: AbstractBaseUser) -> Post:
+    post = _with_media(Post.objects.filter(_visible_to(viewer), id=post_id)).first()
+    if post is None:
+        raise PostNotFound()
+    return post
+
+
+def post_list(
+    *,
+    viewer: AbstractBaseUser,
+    community_name: str | None = None,
+    is_mine: bool = False,
+) -> QuerySet[Post]:
+    if is_mine:
+        posts = Post.objects.filter(author=viewer)
+    else:
+        posts = Post.objects.filter(status=PostStatus.PUBLISHED)
+    if community_name:
+        posts = posts.filter(community__name__iexact=community_name)
+    return _with_media(posts)

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from config.api_routing import by_method
+from poster import apis
+
+urlpatterns = [
+    path("", apis.PostListApi.as_view(), name="post-list"),
+    path(
+        "<uuid:post_id>/",
+        by_method(
+            get=apis.PostDetailApi.as_view(), delete=apis.PostDeleteApi.as_view()
+        ),
+        name="post-detail",
+    ),
+    path("<uuid:post_id>/cancel/", apis.PostCancelApi.as_view(), name="post-cancel"),
+]
