@@ -70,6 +70,13 @@ def wait_until_healthy(base_url: str, process: subprocess.Popen) -> None:
     raise AssertionError("service did not become healthy")
 
 
+def wait_for_output(output: list[str], prefix: str, text: str) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while not any(line.startswith(prefix) and text in line for line in list(output)):
+        assert time.monotonic() < deadline, f"no {text!r} from {prefix.strip()}"
+        time.sleep(0.2)
+
+
 def test_make_run_serves_then_stops_every_process_on_sigterm(tmp_path):
     port = free_port()
     environment = {
@@ -103,6 +110,8 @@ def test_make_run_serves_then_stops_every_process_on_sigterm(tmp_path):
             timeout=10,
         )
         admin_css = requests.get(f"{base_url}/static/admin/css/base.css", timeout=10)
+        wait_for_output(output, "worker | ", " ready.")
+        wait_for_output(output, "beat   | ", "beat: Starting...")
         started = descendants(process.pid)
     finally:
         process.send_signal(signal.SIGTERM)
