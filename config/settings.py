@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "drafts",
     "media_uploads",
     "poster",
@@ -130,7 +132,57 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "config.api_errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "config.throttling.PosterUserThrottle",
+        "config.throttling.PosterScopedThrottle",
+    ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+API_THROTTLE_RATES = {
+    "user": env.str("THROTTLE_DEFAULT", default="1200/min"),
+    "autosave": env.str("THROTTLE_AUTOSAVE", default="240/min"),
+    "leases": env.str("THROTTLE_LEASES", default="120/min"),
+    "publish": env.str("THROTTLE_PUBLISH", default="30/min"),
+}
+
+# The cache holds throttle counters; all web processes must share it. The embedded
+# default is a file cache under var/cache; production uses redis://.
+CACHE_URL = env.str("CACHE_URL", default="")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "poster API",
+    "DESCRIPTION": (
+        "Drafts that autosave without losing an edit, direct-to-storage media uploads, "
+        "image processing and publishing. Authenticate with `Authorization: Token "
+        "<key>`. Every error has the shape "
+        '`{"error": {"code", "message", "fields"?}}`.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.openapi.add_common_responses_and_headers",
+    ],
 }
 
 # Celery. The default broker is kombu's filesystem transport: it needs no server and

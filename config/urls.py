@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
 from media_uploads.local_upload import local_public_media, local_upload
@@ -9,6 +10,12 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="schema"),
+        name="api-docs",
+    ),
     path("api/v1/me/", MeApi.as_view(), name="me"),
     path("api/v1/drafts/", include("drafts.urls")),
     path("api/v1/media/", include("media_uploads.urls")),

@@ -1,12 +1,23 @@
 import re
 
 from django.conf import settings
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api_errors import ApiError
+from config.openapi import (
+    CURSOR,
+    IDEMPOTENCY_KEY,
+    IF_MATCH,
+    IF_NONE_MATCH,
+    PAGE_SIZE,
+    cursor_page,
+    errors,
+    response_headers,
+)
 from config.pagination import (
     RecentlyUpdatedFirstPagination,
     RevisionNewestFirstPagination,
@@ -135,6 +146,17 @@ class DraftOutputSerializer(DraftFieldsSerializer):
         return DraftMediaSerializer(media, many=True).data
 
 
+class DraftAutosaveOutputSerializer(DraftFieldsSerializer):
+    """Documents the autosave answer; `media` only when the PATCH changed media."""
+
+    media = DraftMediaSerializer(many=True, required=False)
+    merged = serializers.BooleanField()
+
+    class Meta(DraftFieldsSerializer.Meta):
+        fields = [*DraftFieldsSerializer.Meta.fields, "media", "merged"]
+        read_only_fields = [*DraftFieldsSerializer.Meta.fields, "merged"]
+
+
 def draft_response(
     draft: Draft,
     *,
@@ -163,6 +185,15 @@ def edit_conflict_error(conflict: DraftConflict) -> ApiError:
 
 
 class DraftListApi(APIView):
+    @extend_schema(
+        operation_id="drafts_list",
+        summary="List your drafts, most recently updated first",
+        parameters=[CURSOR, PAGE_SIZE],
+        responses={
+            200: cursor_page(DraftOutputSerializer, "DraftPage"),
+            **errors({404: ["not_found"]}),
+        },
+    )
     def get(self, request: Request) -> Response:
         paginator = RecentlyUpdatedFirstPagination()
         page = paginator.paginate_queryset(
@@ -174,6 +205,25 @@ class DraftListApi(APIView):
 
 
 class DraftCreateApi(APIView):
+    @extend_schema(
+        operation_id="drafts_create",
+        summary="Create a draft",
+        parameters=[IDEMPOTENCY_KEY],
+        request=DraftInputSerializer,
+        responses={
+            201: DraftOutputSerializer,
+            **errors(
+                {
+                    400: ["validation_error", "parse_error", "invalid_idempotency_key"],
+                    403: ["draft_limit_reached"],
+                    409: ["idempotency_request_in_progress"],
+                    415: ["unsupported_media_type"],
+                    422: ["idempotency_key_reused"],
+                }
+            ),
+        },
+        extensions=response_headers({201: ["ETag"]}),
+    )
     def post(self, request: Request) -> Response:
         def create() -> Response:
             serializer = DraftInputSerializer(data=request.data, partial=True)
@@ -192,6 +242,17 @@ class DraftCreateApi(APIView):
 
 
 class DraftDetailApi(APIView):
+    @extend_schema(
+        operation_id="drafts_get",
+        summary="Get a draft",
+        parameters=[IF_NONE_MATCH],
+        responses={
+            200: DraftOutputSerializer,
+            304: OpenApiResponse(description="Not modified: your ETag is current."),
+            **errors({404: ["not_found"]}),
+        },
+        extensions=response_headers({200: ["ETag"], 304: ["ETag"]}),
+    )
     def get(self, request: Request, draft_id) -> Response:
         draft = draft_get(draft_id=draft_id, owner=request.user)
         if if_none_match_hits(request, draft.version):
@@ -203,6 +264,40 @@ class DraftDetailApi(APIView):
 
 
 class DraftAutosaveApi(APIView):
+    throttle_scope = "autosave"
+
+    @extend_schema(
+        operation_id="drafts_autosave",
+        summary="Autosave: change some fields of the version you last saw",
+        description=(
+            "At the current version: 200. At a stale version where nobody changed the "
+            "fields you send since: merged, 200 with merged=true. Otherwise 412 "
+            "edit_conflict with conflicting_fields and the current draft. `media` in "
+            "the answer only when the PATCH changed media."
+        ),
+        parameters=[IF_MATCH],
+        request=DraftInputSerializer,
+        responses={
+            200: DraftAutosaveOutputSerializer,
+            **errors(
+                {
+                    400: [
+                        "validation_error",
+                        "no_changes",
+                        "invalid_precondition",
+                        "parse_error",
+                    ],
+                    403: ["draft_media_limit_reached"],
+                    404: ["not_found"],
+                    409: ["draft_published"],
+                    412: ["edit_conflict"],
+                    415: ["unsupported_media_type"],
+                    428: ["precondition_required"],
+                }
+            ),
+        },
+        extensions=response_headers({200: ["ETag"], 412: ["ETag"]}),
+    )
     def patch(self, request: Request, draft_id) -> Response:
         base_version = if_match_version(request)
         serializer = DraftInputSerializer(data=request.data, partial=True)
@@ -231,6 +326,11 @@ class DraftAutosaveApi(APIView):
 
 
 class DraftDeleteApi(APIView):
+    @extend_schema(
+        operation_id="drafts_delete",
+        summary="Delete a draft (staff can restore it for 30 days)",
+        responses={204: None, **errors({404: ["not_found"]})},
+    )
     def delete(self, request: Request, draft_id) -> Response:
         draft_delete(draft_id=draft_id, owner=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -238,12 +338,24 @@ class DraftDeleteApi(APIView):
 
 class DraftRevisionListApi(APIView):
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "DraftRevisionSummary"
+
         number = serializers.IntegerField()
         draft_version = serializers.IntegerField()
         reason = serializers.CharField()
         title = serializers.CharField()
         created_at = serializers.DateTimeField()
 
+    @extend_schema(
+        operation_id="drafts_revisions_list",
+        summary="List a draft's revisions, newest first",
+        parameters=[CURSOR, PAGE_SIZE],
+        responses={
+            200: cursor_page(OutputSerializer, "DraftRevisionPage"),
+            **errors({404: ["not_found"]}),
+        },
+    )
     def get(self, request: Request, draft_id) -> Response:
         paginator = RevisionNewestFirstPagination()
         revisions = draft_revision_list(draft_id=draft_id, owner=request.user)
@@ -255,6 +367,9 @@ class DraftRevisionListApi(APIView):
 
 class DraftRevisionDetailApi(APIView):
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "DraftRevision"
+
         number = serializers.IntegerField()
         draft_version = serializers.IntegerField()
         reason = serializers.CharField()
@@ -267,6 +382,11 @@ class DraftRevisionDetailApi(APIView):
         is_nsfw = serializers.BooleanField()
         is_spoiler = serializers.BooleanField()
 
+    @extend_schema(
+        operation_id="drafts_revisions_get",
+        summary="Get one revision of a draft",
+        responses={200: OutputSerializer, **errors({404: ["not_found"]})},
+    )
     def get(self, request: Request, draft_id, number: int) -> Response:
         revision = draft_revision_get(
             draft_id=draft_id, owner=request.user, number=number
@@ -275,6 +395,25 @@ class DraftRevisionDetailApi(APIView):
 
 
 class DraftRevisionRestoreApi(APIView):
+    @extend_schema(
+        operation_id="drafts_revisions_restore",
+        summary="Make a revision the draft's next version",
+        parameters=[IF_MATCH],
+        request=None,
+        responses={
+            200: DraftOutputSerializer,
+            **errors(
+                {
+                    400: ["invalid_precondition"],
+                    404: ["not_found"],
+                    409: ["draft_published"],
+                    412: ["edit_conflict"],
+                    428: ["precondition_required"],
+                }
+            ),
+        },
+        extensions=response_headers({200: ["ETag"], 412: ["ETag"]}),
+    )
     def post(self, request: Request, draft_id, number: int) -> Response:
         base_version = if_match_version(request)
         try:

@@ -7,15 +7,15 @@ from poster.apis import DraftPublishApi
 urlpatterns = [
     path(
         "",
-        by_method(get=apis.DraftListApi.as_view(), post=apis.DraftCreateApi.as_view()),
+        by_method(get=apis.DraftListApi, post=apis.DraftCreateApi),
         name="draft-list",
     ),
     path(
         "<uuid:draft_id>/",
         by_method(
-            get=apis.DraftDetailApi.as_view(),
-            patch=apis.DraftAutosaveApi.as_view(),
-            delete=apis.DraftDeleteApi.as_view(),
+            get=apis.DraftDetailApi,
+            patch=apis.DraftAutosaveApi,
+            delete=apis.DraftDeleteApi,
         ),
         name="draft-detail",
     ),

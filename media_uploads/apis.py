@@ -1,10 +1,13 @@
 import re
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.openapi import CURSOR, PAGE_SIZE, cursor_page, errors, response_headers
+from config.pagination import NewestFirstPagination
 from config.text_fields import PlainTextField
 from media_uploads.models import (
     ALT_TEXT_MAX_LENGTH,
@@ -13,7 +16,7 @@ from media_uploads.models import (
     MediaStatus,
     MediaVariant,
 )
-from media_uploads.selectors import media_get
+from media_uploads.selectors import media_get, media_list
 from media_uploads.services import (
     media_complete,
     media_delete,
@@ -77,8 +80,53 @@ class MediaOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class UploadInstructionSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=["POST", "PUT"])
+    url = serializers.URLField()
+    fields = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="POST: send these form fields in order, then the file as `file`.",
+    )
+    headers = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="PUT: send exactly these headers with the bytes as the body.",
+    )
+
+
+class LeaseOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    upload = UploadInstructionSerializer()
+
+
+class MediaListApi(APIView):
+    @extend_schema(
+        operation_id="media_list",
+        summary="List your media, newest first",
+        parameters=[CURSOR, PAGE_SIZE],
+        responses={
+            200: cursor_page(MediaOutputSerializer, "MediaPage"),
+            **errors({404: ["not_found"]}),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        paginator = NewestFirstPagination()
+        page = paginator.paginate_queryset(
+            media_list(owner=request.user).prefetch_related("variants"), request, self
+        )
+        return paginator.get_paginated_response(
+            MediaOutputSerializer(page, many=True, context={"request": request}).data
+        )
+
+
 class MediaLeaseCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "MediaLease"
+
         filename = PlainTextField(max_length=1000)
         content_type = serializers.CharField(max_length=100)
         size_bytes = serializers.IntegerField()
@@ -92,6 +140,25 @@ class MediaLeaseCreateApi(APIView):
                 raise serializers.ValidationError("Give 64 hexadecimal digits.")
             return value.lower()
 
+    throttle_scope = "leases"
+
+    @extend_schema(
+        operation_id="media_lease",
+        summary="Lease an upload: where and how to send the file",
+        request=InputSerializer,
+        responses={
+            201: LeaseOutputSerializer,
+            **errors(
+                {
+                    400: ["validation_error", "parse_error"],
+                    403: ["draft_media_limit_reached"],
+                    413: ["file_too_large"],
+                    415: ["unsupported_media_type"],
+                    429: ["too_many_pending_uploads", "throttled"],
+                }
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -133,17 +200,42 @@ def media_response(
 
 
 class MediaDetailApi(APIView):
+    @extend_schema(
+        operation_id="media_get",
+        summary="Get a media asset and its derivatives",
+        responses={200: MediaOutputSerializer, **errors({404: ["not_found"]})},
+        extensions=response_headers({200: ["Retry-After"]}),
+    )
     def get(self, request: Request, asset_id) -> Response:
         return media_response(request, media_get(asset_id=asset_id, owner=request.user))
 
 
 class MediaUpdateApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "MediaUpdate"
+
         alt_text = PlainTextField(max_length=ALT_TEXT_MAX_LENGTH)
         caption = PlainTextField(max_length=CAPTION_MAX_LENGTH)
         draft = serializers.UUIDField(allow_null=True)
         position = serializers.IntegerField(min_value=0)
 
+    @extend_schema(
+        operation_id="media_update",
+        summary="Change alt text, caption, or the draft and position holding it",
+        request=InputSerializer,
+        responses={
+            200: MediaOutputSerializer,
+            **errors(
+                {
+                    400: ["validation_error", "parse_error"],
+                    403: ["draft_media_limit_reached"],
+                    404: ["not_found"],
+                }
+            ),
+        },
+        extensions=response_headers({200: ["Retry-After"]}),
+    )
     def patch(self, request: Request, asset_id) -> Response:
         serializer = self.InputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -154,12 +246,36 @@ class MediaUpdateApi(APIView):
 
 
 class MediaDeleteApi(APIView):
+    @extend_schema(
+        operation_id="media_delete",
+        summary="Delete media and its stored files",
+        responses={204: None, **errors({404: ["not_found"], 409: ["media_in_use"]})},
+    )
     def delete(self, request: Request, asset_id) -> Response:
         media_delete(asset_id=asset_id, owner=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MediaCompleteApi(APIView):
+    @extend_schema(
+        operation_id="media_complete",
+        summary="Tell poster the upload is done; processing starts",
+        request=None,
+        responses={
+            200: MediaOutputSerializer,
+            202: MediaOutputSerializer,
+            **errors(
+                {
+                    404: ["not_found"],
+                    409: ["upload_missing"],
+                    410: ["lease_expired"],
+                    422: ["upload_mismatch"],
+                    503: ["storage_unavailable"],
+                }
+            ),
+        },
+        extensions=response_headers({200: ["Retry-After"], 202: ["Retry-After"]}),
+    )
     def post(self, request: Request, asset_id) -> Response:
         asset = media_complete(asset_id=asset_id, owner=request.user)
         is_pending = asset.status in (MediaStatus.UPLOADED, MediaStatus.PROCESSING)

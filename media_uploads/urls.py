@@ -4,13 +4,17 @@ from config.api_routing import by_method
 from media_uploads import apis
 
 urlpatterns = [
-    path("", apis.MediaLeaseCreateApi.as_view(), name="media-lease"),
+    path(
+        "",
+        by_method(get=apis.MediaListApi, post=apis.MediaLeaseCreateApi),
+        name="media-list",
+    ),
     path(
         "<uuid:asset_id>/",
         by_method(
-            get=apis.MediaDetailApi.as_view(),
-            patch=apis.MediaUpdateApi.as_view(),
-            delete=apis.MediaDeleteApi.as_view(),
+            get=apis.MediaDetailApi,
+            patch=apis.MediaUpdateApi,
+            delete=apis.MediaDeleteApi,
         ),
         name="media-detail",
     ),

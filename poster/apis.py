@@ -1,9 +1,19 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api_errors import ApiError
+from config.openapi import (
+    CURSOR,
+    IDEMPOTENCY_KEY,
+    IF_MATCH,
+    PAGE_SIZE,
+    cursor_page,
+    errors,
+    response_headers,
+)
 from config.pagination import NewestFirstPagination
 from config.preconditions import if_match_version
 from drafts.apis import DraftOutputSerializer, edit_conflict_error
@@ -19,10 +29,16 @@ class MeApi(APIView):
     """Who the caller is: lets a client check its token."""
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "Me"
+
         id = serializers.IntegerField()
         username = serializers.CharField()
         is_staff = serializers.BooleanField()
 
+    @extend_schema(
+        operation_id="me", summary="Who you are", responses={200: OutputSerializer}
+    )
     def get(self, request: Request) -> Response:
         return Response(self.OutputSerializer(request.user).data)
 
@@ -32,8 +48,8 @@ class PostMediaSerializer(serializers.Serializer):
     caption = serializers.CharField()
     alt_text = serializers.CharField()
     status = serializers.CharField(source="asset.status")
-    width = serializers.IntegerField(source="asset.width")
-    height = serializers.IntegerField(source="asset.height")
+    width = serializers.IntegerField(source="asset.width", allow_null=True)
+    height = serializers.IntegerField(source="asset.height", allow_null=True)
     blurhash = serializers.CharField(source="asset.blurhash")
     average_color = serializers.CharField(source="asset.average_color")
     variants = MediaVariantSerializer(source="asset.variants", many=True)
@@ -74,8 +90,57 @@ def post_data(post: Post, request: Request) -> dict:
 
 class DraftPublishApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "Publish"
+
         publish_at = serializers.DateTimeField(required=False, allow_null=True)
 
+    throttle_scope = "publish"
+
+    @extend_schema(
+        operation_id="drafts_publish",
+        summary="Publish the draft version you last saw",
+        description=(
+            "201 published when all media are ready; 202 pending_media while images "
+            "process (the post publishes itself when they are ready); 202 scheduled "
+            "with a future publish_at."
+        ),
+        parameters=[IF_MATCH, IDEMPOTENCY_KEY],
+        request=InputSerializer,
+        responses={
+            201: PostOutputSerializer,
+            202: PostOutputSerializer,
+            **errors(
+                {
+                    400: [
+                        "validation_error",
+                        "invalid_precondition",
+                        "invalid_idempotency_key",
+                        "parse_error",
+                    ],
+                    404: ["not_found"],
+                    409: ["draft_already_published", "idempotency_request_in_progress"],
+                    412: ["edit_conflict"],
+                    415: ["unsupported_media_type"],
+                    422: [
+                        "title_required",
+                        "url_invalid",
+                        "media_count_invalid",
+                        "media_unusable",
+                        "community_required",
+                        "community_not_found",
+                        "community_inactive",
+                        "kind_not_allowed",
+                        "idempotency_key_reused",
+                    ],
+                    428: ["precondition_required"],
+                }
+            ),
+        },
+        extensions=response_headers(
+            {201: ["Location"], 202: ["Location"], 412: ["ETag"]}
+        ),
+    )
     def post(self, request: Request, draft_id) -> Response:
         base_version = if_match_version(request)
         serializer = self.InputSerializer(data=request.data)
@@ -102,6 +167,24 @@ class DraftPublishApi(APIView):
 
 
 class PostListApi(APIView):
+    @extend_schema(
+        operation_id="posts_list",
+        summary="List posts, newest first",
+        parameters=[
+            CURSOR,
+            PAGE_SIZE,
+            OpenApiParameter(
+                "community", str, description="Published posts of one community."
+            ),
+            OpenApiParameter(
+                "author", str, enum=["me"], description="All your posts, any status."
+            ),
+        ],
+        responses={
+            200: cursor_page(PostOutputSerializer, "PostPage"),
+            **errors({400: ["validation_error"], 404: ["not_found"]}),
+        },
+    )
     def get(self, request: Request) -> Response:
         author = request.query_params.get("author")
         if author not in (None, "me"):
@@ -123,6 +206,11 @@ class PostListApi(APIView):
 
 
 class PostDetailApi(APIView):
+    @extend_schema(
+        operation_id="posts_get",
+        summary="Get a post",
+        responses={200: PostOutputSerializer, **errors({404: ["not_found"]})},
+    )
     def get(self, request: Request, post_id) -> Response:
         return Response(
             post_data(post_get(post_id=post_id, viewer=request.user), request)
@@ -130,12 +218,26 @@ class PostDetailApi(APIView):
 
 
 class PostDeleteApi(APIView):
+    @extend_schema(
+        operation_id="posts_delete",
+        summary="Delete your post",
+        responses={204: None, **errors({404: ["not_found"]})},
+    )
     def delete(self, request: Request, post_id) -> Response:
         post_delete_by_author(post_id=post_id, author=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PostCancelApi(APIView):
+    @extend_schema(
+        operation_id="posts_cancel",
+        summary="Turn a scheduled post back into its draft",
+        request=None,
+        responses={
+            200: DraftOutputSerializer,
+            **errors({404: ["not_found"], 409: ["post_not_scheduled"]}),
+        },
+    )
     def post(self, request: Request, post_id) -> Response:
         draft = post_cancel(post_id=post_id, author=request.user)
         return Response(DraftOutputSerializer(draft).data)

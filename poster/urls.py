@@ -7,9 +7,7 @@ urlpatterns = [
     path("", apis.PostListApi.as_view(), name="post-list"),
     path(
         "<uuid:post_id>/",
-        by_method(
-            get=apis.PostDetailApi.as_view(), delete=apis.PostDeleteApi.as_view()
-        ),
+        by_method(get=apis.PostDetailApi, delete=apis.PostDeleteApi),
         name="post-detail",
     ),
     path("<uuid:post_id>/cancel/", apis.PostCancelApi.as_view(), name="post-cancel"),

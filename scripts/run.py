@@ -22,6 +22,7 @@ VAR_DIR = Path(os.environ.get("POSTER_VAR_DIR") or REPO_DIR / "var")
 BIN_DIR = Path(sys.executable).parent
 STOP_GRACE_SECONDS = 10
 DEMO_USERNAME = "demo"
+DEMO_COMMUNITY = "general"
 
 
 def read_or_create_secret(path: Path, length: int) -> str:
@@ -113,12 +114,14 @@ def main() -> int:
         environment, "create_api_user", DEMO_USERNAME, "--staff",
         "--password", demo_password,
     )  # fmt: skip
+    manage(environment, "create_community", DEMO_COMMUNITY, "--title", "General")
     base_url = f"http://127.0.0.1:{environment.get('PORT', '8000')}"
     print(
         f"poster is starting at {base_url}\n"
         f"  API:    {base_url}/api/v1/   (Authorization: Token {token})\n"
         f"  Admin:  {base_url}/admin/    (user {DEMO_USERNAME}, "
         f"password {demo_password})\n"
+        f"  Docs:   {base_url}/api/docs/  (community '{DEMO_COMMUNITY}' is ready)\n"
         "  Stop with Ctrl-C.",
         flush=True,
     )

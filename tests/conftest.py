@@ -6,13 +6,14 @@ import celery.contrib.testing.tasks  # noqa: F401  (registers celery.ping)
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
 from poster.accounts import api_user_ensure
 
-pytest_plugins = ["tests.storage"]
+pytest_plugins = ["tests.storage", "tests.service"]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -23,6 +24,17 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         pytest.exit(f"tests need PostgreSQL (DATABASE_URL); got {engine}", returncode=2)
     if not settings.CELERY_BROKER_URL.startswith("redis://"):
         pytest.exit("tests need Redis (CELERY_BROKER_URL=redis://...)", returncode=2)
+
+
+@pytest.fixture(autouse=True)
+def generous_throttles(settings):
+    """Tests send bursts no person would; throttling has tests of its own."""
+    settings.API_THROTTLE_RATES = dict.fromkeys(
+        ("user", "autosave", "leases", "publish"), "100000/min"
+    )
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -1,33 +1,10 @@
 """`make run` as a newcomer runs it: real processes, embedded defaults, a free port."""
 
-import os
-import re
-import signal
-import socket
-import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 
 import requests
 
-REPO_DIR = Path(__file__).resolve().parents[2]
-STARTUP_TIMEOUT_SECONDS = 120
-EMBEDDED_DEFAULTS_OVERRIDDEN_BY_CI = (
-    "DATABASE_URL",
-    "CELERY_BROKER_URL",
-    "CELERY_RESULT_BACKEND",
-    "SECRET_KEY",
-    "DEBUG",
-    "STORAGE_BACKEND",
-)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.service import running_service
 
 
 def descendants(pid: int) -> set[int]:
@@ -57,67 +34,21 @@ def is_alive(pid: int) -> bool:
     return state != "Z"
 
 
-def wait_until_healthy(base_url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "run.py exited during start-up"
-        try:
-            if requests.get(f"{base_url}/healthz", timeout=2).status_code == 200:
-                return
-        except (requests.ConnectionError, requests.Timeout):
-            pass
-        time.sleep(0.5)
-    raise AssertionError("service did not become healthy")
-
-
-def wait_for_output(output: list[str], prefix: str, text: str) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while not any(line.startswith(prefix) and text in line for line in list(output)):
-        assert time.monotonic() < deadline, f"no {text!r} from {prefix.strip()}"
-        time.sleep(0.2)
-
-
 def test_make_run_serves_then_stops_every_process_on_sigterm(tmp_path):
-    port = free_port()
-    environment = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in EMBEDDED_DEFAULTS_OVERRIDDEN_BY_CI
-    }
-    environment.update(PORT=str(port), POSTER_VAR_DIR=str(tmp_path / "var"))
-    process = subprocess.Popen(
-        [sys.executable, "scripts/run.py"],
-        cwd=REPO_DIR,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output: list[str] = []
-    reader = threading.Thread(target=lambda: output.extend(process.stdout), daemon=True)
-    reader.start()
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(base_url, process)
-        token = re.search(r"Authorization: Token (\w+)", "".join(output)).group(1)
-
+    with running_service(tmp_path / "var") as service:
+        base_url = service.base_url
         ready = requests.get(f"{base_url}/readyz", timeout=10)
         admin_login = requests.get(f"{base_url}/admin/login/", timeout=10)
         anonymous = requests.get(f"{base_url}/api/v1/me/", timeout=10)
         with_token = requests.get(
             f"{base_url}/api/v1/me/",
-            headers={"Authorization": f"Token {token}"},
+            headers={"Authorization": f"Token {service.token}"},
             timeout=10,
         )
         admin_css = requests.get(f"{base_url}/static/admin/css/base.css", timeout=10)
-        wait_for_output(output, "worker | ", " ready.")
-        wait_for_output(output, "beat   | ", "beat: Starting...")
-        started = descendants(process.pid)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        exit_code = process.wait(timeout=60)
-    reader.join(timeout=10)
-    text = "".join(output)
+        started = descendants(service.process.pid)
+        exit_code = service.stop()
+    text = "".join(service.output)
 
     assert ready.status_code == 200, ready.text
     assert admin_login.status_code == 200
