@@ -69,6 +69,8 @@ class MediaAsset(models.Model):
         indexes = [
             models.Index(fields=["owner", "status"], name="media_owner_status"),
             models.Index(fields=["draft", "position"], name="media_draft_position"),
+            # Finds a ready twin with the same bytes to reuse its derivatives.
+            models.Index(fields=["owner", "sha256"], name="media_owner_sha256"),
         ]
 
     def __str__(self) -> str:

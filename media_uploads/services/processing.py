@@ -23,6 +23,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 from uuid import UUID
 
 from django.conf import settings
@@ -36,7 +37,7 @@ from media_uploads.models import MediaAsset, MediaStatus, MediaVariant
 from media_uploads.services.completion import PROCESS_IMAGE_TASK
 from media_uploads.services.deletion import stored_objects_delete_later
 from media_uploads.storage import get_storage
-from media_uploads.storage.base import ObjectTooLarge
+from media_uploads.storage.base import ObjectMissing, ObjectTooLarge
 from poster.services import posts_finish_waiting_for_media
 
 logger = logging.getLogger(__name__)
@@ -143,9 +144,14 @@ def media_process(*, asset_id: UUID, task_id: str) -> str:
             )
             return "failed"
         twin = _ready_twin(asset, sha256)
+        processed = None
         if twin is not None:
-            processed = _reuse_derivatives(asset, twin, sha256)
-        else:
+            try:
+                processed = _reuse_derivatives(asset, twin, sha256)
+            except ObjectMissing:
+                # The twin was deleted meanwhile: process the bytes ourselves.
+                twin = None
+        if processed is None:
             try:
                 processed = _derive(asset, original, Path(workdir), sha256)
             except ImageRejected as rejection:
@@ -162,14 +168,23 @@ def media_process(*, asset_id: UUID, task_id: str) -> str:
     return "reused" if twin is not None else "ready"
 
 
+class _HashingWriter:
+    """Writes to a file and hashes what passes, so the original is read once."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+        self.digest = hashlib.sha256()
+
+    def write(self, chunk: bytes) -> int:
+        self.digest.update(chunk)
+        return self.file.write(chunk)
+
+
 def _download_original(asset: MediaAsset, destination: Path) -> str:
     with destination.open("wb") as out:
-        get_storage().download(asset.original_key, out, max_bytes=asset.size_bytes)
-    digest = hashlib.sha256()
-    with destination.open("rb") as data:
-        while chunk := data.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
+        writer = _HashingWriter(out)
+        get_storage().download(asset.original_key, writer, max_bytes=asset.size_bytes)
+    return writer.digest.hexdigest()
 
 
 def _ready_twin(asset: MediaAsset, sha256: str) -> MediaAsset | None:

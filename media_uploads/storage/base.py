@@ -21,6 +21,10 @@ class StorageUnavailable(Exception):
     """Storage could not be reached or answered with a server error; worth retrying."""
 
 
+class ObjectMissing(Exception):
+    """The object to read or copy does not exist."""
+
+
 class ObjectTooLarge(Exception):
     """A stored object is larger than the caller allows."""
 

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core import signing
 
 from media_uploads.storage.base import (
+    ObjectMissing,
     ObjectTooLarge,
     StorageUnavailable,
     StoredObjectInfo,
@@ -213,7 +214,12 @@ class LocalStorage:
             raise
 
     def copy(self, source_key: str, destination_key: str) -> None:
-        meta = json.loads(self._meta_path(source_key).read_text())
+        try:
+            meta = json.loads(self._meta_path(source_key).read_text())
+        except FileNotFoundError as error:
+            raise ObjectMissing(source_key) from error
+        if not self._path(source_key).exists():
+            raise ObjectMissing(source_key)
         self.put_file(
             destination_key,
             self._path(source_key),

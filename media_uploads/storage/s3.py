@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
 from media_uploads.storage.base import (
+    ObjectMissing,
     ObjectTooLarge,
     StorageUnavailable,
     StoredObjectInfo,
@@ -165,12 +166,17 @@ class S3Storage:
             )
 
     def copy(self, source_key: str, destination_key: str) -> None:
-        self._call(
-            "copy_object",
-            Key=destination_key,
-            CopySource={"Bucket": self.bucket, "Key": source_key},
-            MetadataDirective="COPY",
-        )
+        try:
+            self._call(
+                "copy_object",
+                Key=destination_key,
+                CopySource={"Bucket": self.bucket, "Key": source_key},
+                MetadataDirective="COPY",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in NOT_FOUND_CODES:
+                raise ObjectMissing(source_key) from error
+            raise
 
     def public_url(self, key: str) -> str:
         base = settings.MEDIA_PUBLIC_BASE_URL

@@ -279,3 +279,19 @@ def test_declared_sha256_mismatch_fails(celery_worker, user, moto_storage, tmp_p
     )
 
     assert (asset.status, asset.failure_code) == ("failed", "checksum_mismatch")
+
+
+def test_a_twin_deleted_meanwhile_means_processing_the_bytes_again(
+    celery_worker, user, moto_storage, tmp_path
+):
+    data = image_factory.encode(image_factory.marked_image((400, 300)), "JPEG")
+    first = finished(uploaded(user, moto_storage, data, "image/jpeg", tmp_path))
+    # The twin's derivatives vanish (deleted) while its row still says ready.
+    for variant in MediaVariant.objects.filter(asset=first):
+        moto_storage.delete(variant.key)
+
+    second = finished(uploaded(user, moto_storage, data, "image/jpeg", tmp_path))
+
+    assert second.status == "ready"
+    for variant in MediaVariant.objects.filter(asset=second):
+        assert len(fetch(moto_storage, variant.key)) == variant.size_bytes
