@@ -10,6 +10,7 @@ DRAFT_REVISION_INTERVAL from autosaves, and always before a merge or a restore.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -258,50 +259,91 @@ def _draft_update_if_current(
 
     When a snapshot is due it also sets `revision_taken_at` to `now` and
     `revision_taken_version` to the new version, so the returned row tells the caller
-    whether to take one, without another query.
+    whether to take one, without another query. This is the hot path of autosave:
+    the SQL for each set of fields is built once per process.
     """
+    field_names = tuple(sorted(changes))
     meta = Draft._meta
-    assignments, params = [], []
-    for name, value in changes.items():
-        field = meta.get_field(name)
-        assignments.append(f"{_quote(field.column)} = %s")
-        params.append(field.get_db_prep_save(value, connection))
+    params = [
+        meta.get_field(name).get_db_prep_save(changes[name], connection)
+        for name in field_names
+    ]
+    due_before = _datetime_param(
+        now - timedelta(seconds=settings.DRAFT_REVISION_INTERVAL)
+    )
+    params += [
+        _datetime_param(now),
+        due_before,
+        due_before,
+        _datetime_param(now),
+        meta.pk.get_db_prep_value(draft_id, connection),
+        owner.pk,
+        base_version,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_autosave_sql(connection.vendor, field_names), params)
+        row = cursor.fetchone()
+    return None if row is None else _draft_from_row(row)
+
+
+def _datetime_param(moment: datetime) -> Any:
+    return Draft._meta.get_field("updated_at").get_db_prep_save(moment, connection)
+
+
+@lru_cache(maxsize=256)
+def _autosave_sql(vendor: str, field_names: tuple[str, ...]) -> str:
+    meta = Draft._meta
+    assignments = []
+    for name in field_names:
+        assignments.append(f"{_quote(meta.get_field(name).column)} = %s")
         assignments.append(f"{_quote(version_stamp_field(name))} = version + 1")
-    updated_at = meta.get_field("updated_at")
-    revision_taken_at = meta.get_field("revision_taken_at")
-    due_before = now - timedelta(seconds=settings.DRAFT_REVISION_INTERVAL)
     snapshot_due = "(revision_taken_at IS NULL OR revision_taken_at <= %s)"
     assignments += [
         "version = version + 1",
-        f"{_quote(updated_at.column)} = %s",
+        f"{_quote('updated_at')} = %s",
         f"revision_taken_version = CASE WHEN {snapshot_due} "
         f"THEN version + 1 ELSE revision_taken_version END",
         f"revision_taken_at = CASE WHEN {snapshot_due} "
         f"THEN %s ELSE revision_taken_at END",
     ]
-    due_before_param = revision_taken_at.get_db_prep_save(due_before, connection)
-    params += [
-        updated_at.get_db_prep_save(now, connection),
-        due_before_param,
-        due_before_param,
-        revision_taken_at.get_db_prep_save(now, connection),
-    ]
     columns = ", ".join(_quote(field.column) for field in meta.concrete_fields)
     # Only quoted identifiers are interpolated; every value is a parameter.
-    sql = (
+    return (
         f"UPDATE {_quote(meta.db_table)} SET {', '.join(assignments)} "
         f"WHERE id = %s AND owner_id = %s AND version = %s "
         f"AND deleted_at IS NULL AND consumed_at IS NULL "
         f"RETURNING {columns}"
     )
-    params += [
-        meta.pk.get_db_prep_value(draft_id, connection),
-        owner.pk,
-        base_version,
-    ]
-    # raw() maps the RETURNING row onto a Draft with the database's type converters.
-    updated = list(Draft.objects.raw(sql, params))
-    return updated[0] if updated else None
+
+
+@lru_cache(maxsize=4)
+def _row_converters(vendor: str) -> list[tuple[list, Any]]:
+    """Per column, the converters Django's compiler would apply, and their Col."""
+    meta = Draft._meta
+    converters = []
+    for field in meta.concrete_fields:
+        column = field.get_col(meta.db_table)
+        converters.append(
+            (
+                connection.ops.get_db_converters(column)
+                + field.get_db_converters(connection),
+                column,
+            )
+        )
+    return converters
+
+
+def _draft_from_row(row: tuple) -> Draft:
+    values = []
+    for value, (converters, column) in zip(
+        row, _row_converters(connection.vendor), strict=True
+    ):
+        for converter in converters:
+            value = converter(value, column, connection)
+        values.append(value)
+    return Draft.from_db(
+        connection.alias, [f.attname for f in Draft._meta.concrete_fields], values
+    )
 
 
 def _draft_revision_snapshot(*, draft_id: UUID, reason: str, now: datetime) -> None:

@@ -1,10 +1,15 @@
 import pytest
+import redis
 
 from tests.drafts.conftest import autosave
 
 
-@pytest.fixture
-def strict(settings):
+@pytest.fixture(params=["django_cache", "redis"])
+def strict(request, settings):
+    if request.param == "redis":
+        settings.CACHE_URL = settings.CELERY_BROKER_URL
+        redis.Redis.from_url(settings.CACHE_URL).flushdb()
+
     def set_rate(scope: str, rate: str) -> None:
         settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, scope: rate}
 

@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from drafts.apis import DraftFieldsSerializer, draft_fields_data
 from drafts.models import Draft, DraftRevision
 from drafts.services import draft_create
 from tests.conftest import token_client
@@ -221,3 +222,7 @@ def test_two_clients_autosaving_concurrently_lose_no_accepted_write():
     )
     assert sorted(v for v, _, _ in accepted) == list(range(2, 402))
     assert Draft.objects.count() == 1
+
+
+def test_fast_path_rendering_matches_the_documented_serializer(draft):
+    assert draft_fields_data(draft) == DraftFieldsSerializer(draft).data
