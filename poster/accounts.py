@@ -17,7 +17,11 @@ class ApiUserCredentials:
 
 @transaction.atomic
 def api_user_ensure(
-    *, username: str, is_staff: bool = False, password: str | None = None
+    *,
+    username: str,
+    is_staff: bool = False,
+    is_superuser: bool = False,
+    password: str | None = None,
 ) -> ApiUserCredentials:
     """Create the user and its API token if missing; safe to call again and again.
 
@@ -27,9 +31,12 @@ def api_user_ensure(
     user_model = get_user_model()
     user, was_created = user_model.objects.get_or_create(username=username)
     changed_fields = []
-    if is_staff and not user.is_staff:
+    if (is_staff or is_superuser) and not user.is_staff:
         user.is_staff = True
         changed_fields.append("is_staff")
+    if is_superuser and not user.is_superuser:
+        user.is_superuser = True
+        changed_fields.append("is_superuser")
     if password is not None and not user.check_password(password):
         user.set_password(password)
         changed_fields.append("password")

@@ -297,3 +297,38 @@ def post_delete_by_author(*, post_id: UUID, author: AbstractBaseUser) -> None:
     ):
         raise PostNotFound()
     post_remove(post_id=post_id, removed_by=author, reason="Deleted by its author.")
+
+
+class PostNotRestorable(ApiError):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "post_not_restorable"
+    default_detail = "Only a removed post that had been published can be restored."
+
+
+@transaction.atomic
+def post_restore(*, post_id: UUID) -> Post:
+    """Publish a removed post again, at its first `published_at` (staff repair).
+
+    The removal fields are cleared; the caller records why it was restored.
+    """
+    post = (
+        Post.objects.select_for_update()
+        .filter(id=post_id, status=PostStatus.REMOVED, published_at__isnull=False)
+        .first()
+    )
+    if post is None:
+        raise PostNotRestorable()
+    post.status = PostStatus.PUBLISHED
+    post.removed_by = None
+    post.removed_at = None
+    post.removed_reason = ""
+    post.save(
+        update_fields=[
+            "status",
+            "removed_by",
+            "removed_at",
+            "removed_reason",
+            "updated_at",
+        ]
+    )
+    return post

@@ -111,7 +111,7 @@ def main() -> int:
     manage(environment, "collectstatic", "--noinput", "-v", "0")
     demo_password = read_or_create_secret(VAR_DIR / "demo_password", 12)
     token = manage(
-        environment, "create_api_user", DEMO_USERNAME, "--staff",
+        environment, "create_api_user", DEMO_USERNAME, "--superuser",
         "--password", demo_password,
     )  # fmt: skip
     manage(environment, "create_community", DEMO_COMMUNITY, "--title", "General")

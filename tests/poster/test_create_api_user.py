@@ -27,3 +27,12 @@ def test_create_api_user_with_password_allows_admin_login(db, client):
 
     assert logged_in is True
     assert client.get("/admin/").status_code == 200
+
+
+def test_superuser_flag_makes_a_staff_superuser(db, django_user_model):
+    call_command(
+        "create_api_user", "root", "--superuser", stdout=StringIO(), stderr=StringIO()
+    )
+
+    user = django_user_model.objects.get(username="root")
+    assert (user.is_staff, user.is_superuser) == (True, True)

@@ -10,14 +10,23 @@ class Command(BaseCommand):
         parser.add_argument("username")
         parser.add_argument("--staff", action="store_true", help="May use /admin/.")
         parser.add_argument(
+            "--superuser", action="store_true", help="Staff with every permission."
+        )
+        parser.add_argument(
             "--password", help="Set this password (otherwise none is usable)."
         )
 
     def handle(
-        self, *args, username: str, staff: bool, password: str | None, **options
-    ):
+        self,
+        *args,
+        username: str,
+        staff: bool,
+        superuser: bool,
+        password: str | None,
+        **options,
+    ) -> None:
         credentials = api_user_ensure(
-            username=username, is_staff=staff, password=password
+            username=username, is_staff=staff, is_superuser=superuser, password=password
         )
         verb = "created" if credentials.was_created else "exists"
         self.stderr.write(

@@ -1,0 +1,24 @@
+"""Staff views of media, and what the drafts and posts admins reuse.
+
+`assets` registers the media admins; `thumbnails` renders the w160 derivative
+without a query per row; `confirmation` is the intermediate page of actions that ask
+for a reason.
+"""
+
+from media_uploads.admin.assets import MediaAssetAdmin, StoredObjectDeletionAdmin
+from media_uploads.admin.confirmation import (
+    ReasonForm,
+    action_confirmation,
+    reason_form,
+)
+from media_uploads.admin.thumbnails import thumbnail, thumbnails_prefetch
+
+__all__ = (
+    "MediaAssetAdmin",
+    "ReasonForm",
+    "StoredObjectDeletionAdmin",
+    "action_confirmation",
+    "reason_form",
+    "thumbnail",
+    "thumbnails_prefetch",
+)

@@ -1,0 +1,53 @@
+"""The intermediate page of admin actions that ask for a reason or a confirmation.
+
+An action renders `action_confirmation(...)` until the page posts back with `apply`
+(and a valid form), then does its work; Django's changelist routes that answer back
+to the same action with the same selected rows.
+"""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin import helpers
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Kept in each row's history, and on removed posts and failed media.",
+    )
+
+
+def reason_form(request: HttpRequest) -> ReasonForm:
+    """Bound to the confirmation page's answer, unbound on the first visit."""
+    return ReasonForm(request.POST if "apply" in request.POST else None)
+
+
+def action_confirmation(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    action: str,
+    title: str,
+    explanation: str,
+    form: forms.Form | None = None,
+) -> TemplateResponse:
+    """The intermediate page of an action; it posts back with `apply`."""
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "explanation": explanation,
+        "submit_label": title,
+        "queryset": queryset,
+        "form": form,
+        "action": action,
+        "opts": model_admin.model._meta,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "media": model_admin.media,
+    }
+    request.current_app = model_admin.admin_site.name
+    return TemplateResponse(request, "admin/action_confirmation.html", context)

@@ -1,0 +1,231 @@
+"""Staff views of posts and communities; moderation with a recorded reason.
+
+A post changes only through its moderation actions (`post_remove`, `post_restore`),
+so the post change page is read-only. Each action asks for a reason and records it:
+a removal on the post itself, both in the post's admin history. API tokens are
+managed by DRF's own TokenAdmin (create, and revoke by deleting).
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
+
+from drafts.models import DraftKind
+from media_uploads.admin import (
+    action_confirmation,
+    reason_form,
+    thumbnail,
+    thumbnails_prefetch,
+)
+from poster.models import Community, Post, PostMedia, PostStatus
+from poster.services import PostNotRestorable, post_remove, post_restore
+
+admin.site.site_header = "poster admin"
+admin.site.site_title = "poster admin"
+
+
+class CommunityForm(forms.ModelForm):
+    allowed_kinds = forms.MultipleChoiceField(
+        choices=DraftKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Kinds of post the community takes.",
+    )
+
+    class Meta:
+        model = Community
+        fields = ("name", "title", "allowed_kinds", "is_active")
+
+
+@admin.register(Community)
+class CommunityAdmin(admin.ModelAdmin):
+    form = CommunityForm
+    list_display = ("name", "title", "allowed_kinds", "is_active", "created_at")
+    list_filter = ("is_active",)
+    search_fields = ("name", "title")
+    ordering = ("name",)
+
+
+def media_prefetch() -> Prefetch:
+    return Prefetch(
+        "media",
+        queryset=PostMedia.objects.select_related("asset").prefetch_related(
+            thumbnails_prefetch("asset__variants")
+        ),
+    )
+
+
+class PostMediaInline(admin.TabularInline):
+    model = PostMedia
+    verbose_name_plural = "media"
+    fields = (
+        "thumbnail_column",
+        "position",
+        "asset",
+        "asset_status",
+        "caption",
+        "alt_text",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("asset")
+            .prefetch_related(thumbnails_prefetch("asset__variants"))
+        )
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="thumbnail")
+    def thumbnail_column(self, post_media: PostMedia) -> SafeString | str:
+        return thumbnail(post_media.asset)
+
+    @admin.display(description="status")
+    def asset_status(self, post_media: PostMedia) -> str:
+        return post_media.asset.get_status_display()
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin):
+    list_display = (
+        "title",
+        "media_column",
+        "status",
+        "community",
+        "author",
+        "published_at",
+        "created_at",
+    )
+    list_filter = ("status", "community", "kind")
+    search_fields = ("id__exact", "title", "author__username")
+    ordering = ("-created_at",)
+    actions = ("remove", "restore")
+    inlines = (PostMediaInline,)
+    fields = (
+        "id",
+        "author",
+        "community",
+        "kind",
+        "title",
+        "body",
+        "url",
+        "is_nsfw",
+        "is_spoiler",
+        "status",
+        "publish_at",
+        "published_at",
+        "source_draft",
+        "failure_code",
+        "failure_message",
+        "removed_by",
+        "removed_at",
+        "removed_reason",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("author", "community")
+            .prefetch_related(media_prefetch())
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Moderation actions need the permission; the change page stays read-only.
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # A post leaves by removal, which keeps it for its author and for restore.
+        return False
+
+    @admin.display(description="media")
+    def media_column(self, post: Post) -> SafeString:
+        return format_html_join(
+            " ", "{}", ((thumbnail(use.asset),) for use in post.media.all())
+        )
+
+    @admin.action(description="Remove with a reason", permissions=["change"])
+    def remove(
+        self, request: HttpRequest, queryset: QuerySet
+    ) -> TemplateResponse | None:
+        form = reason_form(request)
+        if not form.is_valid():
+            return action_confirmation(
+                self,
+                request,
+                queryset,
+                action="remove",
+                title="Remove posts",
+                explanation="These posts will be hidden from everyone but their "
+                "authors and staff.",
+                form=form,
+            )
+        reason = form.cleaned_data["reason"]
+        removable = list(queryset.exclude(status=PostStatus.REMOVED))
+        for post in removable:
+            with transaction.atomic():
+                post_remove(post_id=post.id, removed_by=request.user, reason=reason)
+                self.log_change(request, post, f"Removed: {reason}")
+        self.message_user(request, f"Removed {len(removable)} posts.")
+        if len(removable) < len(queryset):
+            self.message_user(
+                request,
+                f"Left {len(queryset) - len(removable)} alone: already removed.",
+                messages.WARNING,
+            )
+        return None
+
+    @admin.action(description="Restore with a reason", permissions=["change"])
+    def restore(
+        self, request: HttpRequest, queryset: QuerySet
+    ) -> TemplateResponse | None:
+        form = reason_form(request)
+        if not form.is_valid():
+            return action_confirmation(
+                self,
+                request,
+                queryset,
+                action="restore",
+                title="Restore posts",
+                explanation="These removed posts will be published again, at their "
+                "first publication time.",
+                form=form,
+            )
+        reason = form.cleaned_data["reason"]
+        restored = 0
+        for post in queryset:
+            try:
+                with transaction.atomic():
+                    post_restore(post_id=post.id)
+                    self.log_change(request, post, f"Restored: {reason}")
+            except PostNotRestorable:
+                continue
+            restored += 1
+        self.message_user(request, f"Restored {restored} posts.")
+        if restored < len(queryset):
+            self.message_user(
+                request,
+                f"Left {len(queryset) - restored} alone: not removed, or never "
+                "published.",
+                messages.WARNING,
+            )
+        return None
