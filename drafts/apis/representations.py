@@ -1,0 +1,189 @@
+"""How drafts are read from and written to JSON, errors included."""
+
+import copy
+import re
+
+from django.conf import settings
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from config.api_errors import ApiError
+from config.preconditions import version_etag
+from config.text_fields import PlainTextField
+from drafts.models import (
+    BODY_MAX_LENGTH,
+    COMMUNITY_NAME_PATTERN,
+    TITLE_MAX_LENGTH,
+    URL_MAX_LENGTH,
+    Draft,
+    DraftKind,
+)
+from drafts.services import (
+    DraftConflict,
+)
+from media_uploads.selectors import media_of_draft
+
+# A draft's URL may be half typed; only its scheme is checked here. Publishing
+
+# checks that it is a complete http(s) URL.
+URL_SCHEME_PREFIXES = ("http://", "https://")
+
+
+def draft_url_validate(value: str) -> str:
+    if value == "":
+        return value
+    lowered = value.lower()
+    is_scheme_prefix = any(prefix.startswith(lowered) for prefix in URL_SCHEME_PREFIXES)
+    if not (lowered.startswith(URL_SCHEME_PREFIXES) or is_scheme_prefix):
+        raise serializers.ValidationError(
+            "Only http:// and https:// links are allowed."
+        )
+    if re.search(r"\s", value):
+        raise serializers.ValidationError("A link may not contain spaces.")
+    return value
+
+
+class DraftInputSerializer(serializers.Serializer):
+    """The editable fields; unknown fields are an error, not silently dropped."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # DRF deep-copies declared fields per instance by re-running their __init__,
+        # a third of autosave's CPU. These fields hold no per-request state, so a
+        # shallow copy (bound to this serializer as usual) does.
+        return {name: copy.copy(field) for name, field in self._declared_fields.items()}
+
+    kind = serializers.ChoiceField(choices=DraftKind.choices)
+    title = PlainTextField(max_length=TITLE_MAX_LENGTH)
+    body = PlainTextField(max_length=BODY_MAX_LENGTH)
+    url = PlainTextField(max_length=URL_MAX_LENGTH, validators=[draft_url_validate])
+    community = PlainTextField(max_length=21)
+    is_nsfw = serializers.BooleanField()
+    is_spoiler = serializers.BooleanField()
+    media = serializers.ListField(
+        child=serializers.UUIDField(), max_length=settings.MEDIA_MAX_PER_DRAFT
+    )
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    dict.fromkeys(unknown, ["This field is not known."])
+                )
+        return super().to_internal_value(data)
+
+    def validate_media(self, value: list) -> list:
+        if len(set(value)) != len(value):
+            raise serializers.ValidationError("Each media may appear once.")
+        return value
+
+    def validate_community(self, value: str) -> str:
+        if value and not re.match(COMMUNITY_NAME_PATTERN, value):
+            raise serializers.ValidationError(
+                "A community name has 3 to 21 letters, digits or underscores."
+            )
+        return value
+
+
+class DraftFieldsSerializer(serializers.ModelSerializer):
+    """A draft without its media: what the autosave fast path knows after its write."""
+
+    class Meta:
+        model = Draft
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "body",
+            "url",
+            "community",
+            "is_nsfw",
+            "is_spoiler",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class DraftMediaSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    caption = serializers.CharField()
+    alt_text = serializers.CharField()
+
+
+class DraftOutputSerializer(DraftFieldsSerializer):
+    media = serializers.SerializerMethodField()
+
+    class Meta(DraftFieldsSerializer.Meta):
+        fields = [*DraftFieldsSerializer.Meta.fields, "media"]
+        read_only_fields = fields
+
+    def get_media(self, draft: Draft) -> list[dict]:
+        media = getattr(draft, "ordered_media", None)
+        if media is None:
+            media = media_of_draft(draft_id=draft.id)
+        return DraftMediaSerializer(media, many=True).data
+
+
+class DraftAutosaveOutputSerializer(DraftFieldsSerializer):
+    """Documents the autosave answer; `media` only when the PATCH changed media."""
+
+    media = DraftMediaSerializer(many=True, required=False)
+    merged = serializers.BooleanField()
+
+    class Meta(DraftFieldsSerializer.Meta):
+        fields = [*DraftFieldsSerializer.Meta.fields, "media", "merged"]
+        read_only_fields = [*DraftFieldsSerializer.Meta.fields, "merged"]
+
+
+_DATETIME_FIELD = serializers.DateTimeField()
+
+
+def draft_fields_data(draft: Draft) -> dict:
+    """What DraftFieldsSerializer renders, without building a serializer per request.
+
+    Autosave is the hottest path; a test keeps the two identical.
+    """
+    return {
+        "id": str(draft.id),
+        "kind": draft.kind,
+        "title": draft.title,
+        "body": draft.body,
+        "url": draft.url,
+        "community": draft.community,
+        "is_nsfw": draft.is_nsfw,
+        "is_spoiler": draft.is_spoiler,
+        "version": draft.version,
+        "created_at": _DATETIME_FIELD.to_representation(draft.created_at),
+        "updated_at": _DATETIME_FIELD.to_representation(draft.updated_at),
+    }
+
+
+def draft_response(
+    draft: Draft,
+    *,
+    status_code: int = status.HTTP_200_OK,
+    data: dict | None = None,
+    **extra,
+) -> Response:
+    data = DraftOutputSerializer(draft).data if data is None else data
+    return Response(
+        {**data, **extra},
+        status=status_code,
+        headers={"ETag": version_etag(draft.version)},
+    )
+
+
+def edit_conflict_error(conflict: DraftConflict) -> ApiError:
+    return ApiError(
+        "Someone changed this draft since your version; merge and retry.",
+        code="edit_conflict",
+        status_code=status.HTTP_412_PRECONDITION_FAILED,
+        extra={
+            "conflicting_fields": conflict.conflicting_fields,
+            "current": DraftOutputSerializer(conflict.draft).data,
+        },
+        headers={"ETag": version_etag(conflict.draft.version)},
+    )

@@ -1,0 +1,127 @@
+"""A draft's revisions: list, read, restore."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.openapi import (
+    CURSOR,
+    IF_MATCH,
+    PAGE_SIZE,
+    cursor_page,
+    errors,
+    response_headers,
+)
+from config.pagination import (
+    RevisionNewestFirstPagination,
+)
+from config.preconditions import if_match_version
+
+# A draft's URL may be half typed; only its scheme is checked here. Publishing
+from drafts.apis.representations import (
+    DraftOutputSerializer,
+    draft_response,
+    edit_conflict_error,
+)
+from drafts.selectors import (
+    draft_revision_get,
+    draft_revision_list,
+)
+from drafts.services import (
+    DraftConflict,
+    draft_revision_restore,
+)
+
+
+class DraftRevisionListApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "DraftRevisionSummary"
+
+        number = serializers.IntegerField()
+        draft_version = serializers.IntegerField()
+        reason = serializers.CharField()
+        title = serializers.CharField()
+        created_at = serializers.DateTimeField()
+
+    @extend_schema(
+        operation_id="drafts_revisions_list",
+        summary="List a draft's revisions, newest first",
+        parameters=[CURSOR, PAGE_SIZE],
+        responses={
+            200: cursor_page(OutputSerializer, "DraftRevisionPage"),
+            **errors({404: ["not_found"]}),
+        },
+    )
+    def get(self, request: Request, draft_id) -> Response:
+        paginator = RevisionNewestFirstPagination()
+        revisions = draft_revision_list(draft_id=draft_id, owner=request.user)
+        page = paginator.paginate_queryset(revisions, request, self)
+        return paginator.get_paginated_response(
+            self.OutputSerializer(page, many=True).data
+        )
+
+
+class DraftRevisionDetailApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "DraftRevision"
+
+        number = serializers.IntegerField()
+        draft_version = serializers.IntegerField()
+        reason = serializers.CharField()
+        created_at = serializers.DateTimeField()
+        kind = serializers.CharField()
+        title = serializers.CharField()
+        body = serializers.CharField()
+        url = serializers.CharField()
+        community = serializers.CharField()
+        is_nsfw = serializers.BooleanField()
+        is_spoiler = serializers.BooleanField()
+
+    @extend_schema(
+        operation_id="drafts_revisions_get",
+        summary="Get one revision of a draft",
+        responses={200: OutputSerializer, **errors({404: ["not_found"]})},
+    )
+    def get(self, request: Request, draft_id, number: int) -> Response:
+        revision = draft_revision_get(
+            draft_id=draft_id, owner=request.user, number=number
+        )
+        return Response(self.OutputSerializer(revision).data)
+
+
+class DraftRevisionRestoreApi(APIView):
+    @extend_schema(
+        operation_id="drafts_revisions_restore",
+        summary="Make a revision the draft's next version",
+        parameters=[IF_MATCH],
+        request=None,
+        responses={
+            200: DraftOutputSerializer,
+            **errors(
+                {
+                    400: ["invalid_precondition"],
+                    404: ["not_found"],
+                    409: ["draft_published"],
+                    412: ["edit_conflict"],
+                    428: ["precondition_required"],
+                }
+            ),
+        },
+        extensions=response_headers({200: ["ETag"], 412: ["ETag"]}),
+    )
+    def post(self, request: Request, draft_id, number: int) -> Response:
+        base_version = if_match_version(request)
+        try:
+            draft = draft_revision_restore(
+                draft_id=draft_id,
+                owner=request.user,
+                number=number,
+                base_version=base_version,
+            )
+        except DraftConflict as conflict:
+            raise edit_conflict_error(conflict) from conflict
+        return draft_response(draft)

@@ -1,0 +1,54 @@
+"""A draft's life outside autosave: creation, deletion, recovery and purge."""
+
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from drafts.models import (
+    Draft,
+)
+from drafts.services.errors import (
+    DraftChanges,
+    DraftLimitReached,
+    DraftNotFound,
+)
+
+
+@transaction.atomic
+def draft_create(*, owner: AbstractBaseUser, changes: DraftChanges) -> Draft:
+    # Lock the owner's row so concurrent creates cannot overshoot the limit.
+    get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+    live_count = Draft.objects.editable().filter(owner=owner).count()
+    if live_count >= settings.DRAFT_MAX_LIVE_PER_USER:
+        raise DraftLimitReached()
+    return Draft.objects.create(owner=owner, **changes)
+
+
+@transaction.atomic
+def draft_delete(*, draft_id: UUID, owner: AbstractBaseUser) -> None:
+    deleted = (
+        Draft.objects.editable()
+        .filter(id=draft_id, owner=owner)
+        .update(deleted_at=timezone.now())
+    )
+    if not deleted:
+        raise DraftNotFound()
+
+
+def draft_undelete(*, draft_id: UUID) -> Draft:
+    """Give a soft-deleted draft back to its owner (staff repair)."""
+    Draft.objects.filter(id=draft_id).update(deleted_at=None, updated_at=timezone.now())
+    return Draft.objects.get(id=draft_id)
+
+
+def drafts_purge_deleted(*, now: datetime | None = None) -> int:
+    """Delete for good the drafts soft-deleted longer than the retention period."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.DRAFT_DELETED_RETENTION_DAYS)
+    deleted, _ = Draft.objects.filter(deleted_at__lt=cutoff).delete()
+    return deleted

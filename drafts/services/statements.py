@@ -1,0 +1,155 @@
+"""The raw SQL statements autosave is built on.
+
+`draft_update_if_current` is the autosave fast path: one `UPDATE ... RETURNING` that
+reads nothing first. `draft_revision_snapshot` copies a draft into its next revision
+with one `INSERT ... SELECT`. Only quoted identifiers are interpolated into the SQL;
+every value is a parameter.
+"""
+
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
+
+from drafts.models import (
+    EDITABLE_FIELDS,
+    Draft,
+    DraftRevision,
+    version_stamp_field,
+)
+from drafts.services.errors import DraftChanges
+
+
+def quote_name(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def draft_update_if_current(
+    *,
+    draft_id: UUID,
+    owner: AbstractBaseUser,
+    base_version: int,
+    changes: DraftChanges,
+    now: datetime,
+) -> Draft | None:
+    """One `UPDATE ... RETURNING` that applies `changes` only at `base_version`.
+
+    When a snapshot is due it also sets `revision_taken_at` to `now` and
+    `revision_taken_version` to the new version, so the returned row tells the caller
+    whether to take one, without another query. This is the hot path of autosave:
+    the SQL for each set of fields is built once per process.
+    """
+    field_names = tuple(sorted(changes))
+    meta = Draft._meta
+    params = [
+        meta.get_field(name).get_db_prep_save(changes[name], connection)
+        for name in field_names
+    ]
+    due_before = _datetime_param(
+        now - timedelta(seconds=settings.DRAFT_REVISION_INTERVAL)
+    )
+    params += [
+        _datetime_param(now),
+        due_before,
+        due_before,
+        _datetime_param(now),
+        meta.pk.get_db_prep_value(draft_id, connection),
+        owner.pk,
+        base_version,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_autosave_sql(connection.vendor, field_names), params)
+        row = cursor.fetchone()
+    return None if row is None else _draft_from_row(row)
+
+
+def _datetime_param(moment: datetime) -> Any:
+    return Draft._meta.get_field("updated_at").get_db_prep_save(moment, connection)
+
+
+@lru_cache(maxsize=256)
+def _autosave_sql(vendor: str, field_names: tuple[str, ...]) -> str:
+    meta = Draft._meta
+    assignments = []
+    for name in field_names:
+        assignments.append(f"{quote_name(meta.get_field(name).column)} = %s")
+        assignments.append(f"{quote_name(version_stamp_field(name))} = version + 1")
+    snapshot_due = "(revision_taken_at IS NULL OR revision_taken_at <= %s)"
+    assignments += [
+        "version = version + 1",
+        f"{quote_name('updated_at')} = %s",
+        f"revision_taken_version = CASE WHEN {snapshot_due} "
+        f"THEN version + 1 ELSE revision_taken_version END",
+        f"revision_taken_at = CASE WHEN {snapshot_due} "
+        f"THEN %s ELSE revision_taken_at END",
+    ]
+    columns = ", ".join(quote_name(field.column) for field in meta.concrete_fields)
+    # Only quoted identifiers are interpolated; every value is a parameter.
+    return (
+        f"UPDATE {quote_name(meta.db_table)} SET {', '.join(assignments)} "
+        f"WHERE id = %s AND owner_id = %s AND version = %s "
+        f"AND deleted_at IS NULL AND consumed_at IS NULL "
+        f"RETURNING {columns}"
+    )
+
+
+@lru_cache(maxsize=4)
+def _row_converters(vendor: str) -> list[tuple[list, Any]]:
+    """Per column, the converters Django's compiler would apply, and their Col."""
+    meta = Draft._meta
+    converters = []
+    for field in meta.concrete_fields:
+        column = field.get_col(meta.db_table)
+        converters.append(
+            (
+                connection.ops.get_db_converters(column)
+                + field.get_db_converters(connection),
+                column,
+            )
+        )
+    return converters
+
+
+def _draft_from_row(row: tuple) -> Draft:
+    values = []
+    for value, (converters, column) in zip(
+        row, _row_converters(connection.vendor), strict=True
+    ):
+        for converter in converters:
+            value = converter(value, column, connection)
+        values.append(value)
+    return Draft.from_db(
+        connection.alias, [f.attname for f in Draft._meta.concrete_fields], values
+    )
+
+
+def draft_revision_snapshot(*, draft_id: UUID, reason: str, now: datetime) -> None:
+    """Copy the draft's current content into its next revision (INSERT ... SELECT)."""
+    draft_table = quote_name(Draft._meta.db_table)
+    revision_table = quote_name(DraftRevision._meta.db_table)
+    copied = ", ".join(quote_name(name) for name in EDITABLE_FIELDS)
+    copied_from_draft = ", ".join(f"d.{quote_name(name)}" for name in EDITABLE_FIELDS)
+    # Only quoted identifiers are interpolated; every value is a parameter.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {revision_table} "
+            f"(draft_id, number, draft_version, reason, {copied}, created_at) "
+            f"SELECT d.id, COALESCE((SELECT MAX(r.number) FROM {revision_table} r "
+            f"WHERE r.draft_id = d.id), 0) + 1, d.version, %s, {copied_from_draft}, %s "
+            f"FROM {draft_table} d WHERE d.id = %s RETURNING number",
+            [
+                reason,
+                DraftRevision._meta.get_field("created_at").get_db_prep_save(
+                    now, connection
+                ),
+                Draft._meta.pk.get_db_prep_value(draft_id, connection),
+            ],
+        )
+        (number,) = cursor.fetchone()
+    oldest_kept = number - settings.DRAFT_REVISIONS_KEPT + 1
+    if oldest_kept > 1:
+        DraftRevision.objects.filter(draft_id=draft_id, number__lt=oldest_kept).delete()
