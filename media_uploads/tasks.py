@@ -7,11 +7,8 @@ from celery.utils.log import get_task_logger
 from django.conf import settings
 
 from media_uploads.services import media_cleanup, stored_objects_delete
-from media_uploads.services.processing import (
-    media_fail,
-    media_process,
-    media_sweep_stuck,
-)
+from media_uploads.services.processing import media_fail, media_process
+from media_uploads.services.sweep import media_sweep_stuck
 from media_uploads.storage.base import StorageUnavailable
 
 logger = get_task_logger(__name__)

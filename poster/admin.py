@@ -23,7 +23,7 @@ from media_uploads.admin import (
     thumbnails_prefetch,
 )
 from poster.models import Community, Post, PostMedia, PostStatus
-from poster.services import PostNotRestorable, post_remove, post_restore
+from poster.moderation import PostNotRestorable, post_remove, post_restore
 
 admin.site.site_header = "poster admin"
 admin.site.site_title = "poster admin"

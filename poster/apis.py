@@ -21,8 +21,9 @@ from drafts.services import DraftConflict
 from media_uploads.apis import MediaVariantSerializer
 from poster.idempotency import respond_idempotently
 from poster.models import Post, PostStatus
+from poster.moderation import post_delete_by_author
 from poster.selectors import post_get, post_list
-from poster.services import post_cancel, post_delete_by_author, post_publish
+from poster.services import post_cancel, post_publish
 
 
 class MeApi(APIView):

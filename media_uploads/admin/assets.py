@@ -31,7 +31,7 @@ from media_uploads.models import (
 )
 from media_uploads.services import media_delete
 from media_uploads.services.deletion import MediaInUse
-from media_uploads.services.processing import media_fail_by_staff, media_reprocess
+from media_uploads.services.repair import media_fail_by_staff, media_reprocess
 
 
 class MediaStatusFilter(admin.SimpleListFilter):

@@ -31,10 +31,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from config.celery import app as celery_app
 from media_uploads.images import ImageRejected, process_image
 from media_uploads.models import MediaAsset, MediaStatus, MediaVariant
-from media_uploads.services.completion import PROCESS_IMAGE_TASK
 from media_uploads.services.deletion import stored_objects_delete_later
 from media_uploads.storage import get_storage
 from media_uploads.storage.base import ObjectMissing, ObjectTooLarge
@@ -325,99 +323,3 @@ def _media_mark_ready(
     # Posts waiting for this image publish the moment it is ready.
     transaction.on_commit(lambda: posts_finish_waiting_for_media(asset_id=held.id))
     return True
-
-
-@dataclass(frozen=True)
-class SweepReport:
-    requeued: int
-    failed: int
-
-
-def media_sweep_stuck(*, now: datetime | None = None) -> SweepReport:
-    """Re-enqueue assets stuck in uploaded/processing; fail them past the limit."""
-    now = now or timezone.now()
-    stale_before = now - timedelta(seconds=settings.MEDIA_STUCK_SECONDS)
-    stuck = MediaAsset.objects.filter(
-        status__in=PROCESSABLE_STATUSES, updated_at__lt=stale_before
-    )
-    requeued = failed = 0
-    for asset in stuck[:500]:
-        if asset.processing_attempts >= media_attempt_limit():
-            failed += media_fail(
-                asset_id=asset.id,
-                code="processing_timeout",
-                message="Processing did not finish after several attempts.",
-            )
-            continue
-        # Touch the row so the next sweep waits another full period for this run.
-        touched = MediaAsset.objects.filter(
-            id=asset.id, status=asset.status, updated_at=asset.updated_at
-        ).update(updated_at=now)
-        if touched:
-            celery_app.send_task(PROCESS_IMAGE_TASK, args=[str(asset.id)])
-            requeued += 1
-    return SweepReport(requeued=requeued, failed=failed)
-
-
-REPROCESSABLE_STATUSES = (MediaStatus.UPLOADED, MediaStatus.READY, MediaStatus.FAILED)
-
-
-def media_reprocess(*, asset_id: UUID) -> bool:
-    """Send an uploaded, ready, failed or stuck asset through processing again.
-
-    Staff repair: the asset goes back to `uploaded` with a fresh attempt budget and
-    a process_image task is sent after commit. Its variants stay until the new run
-    replaces them in one transaction. An asset still processing within
-    MEDIA_STUCK_SECONDS, awaiting its upload or expired is left alone (False).
-    """
-    now = timezone.now()
-    stale_before = now - timedelta(seconds=settings.MEDIA_STUCK_SECONDS)
-    reprocessable = Q(status__in=REPROCESSABLE_STATUSES) | Q(
-        status=MediaStatus.PROCESSING, processing_started_at__lt=stale_before
-    )
-    with transaction.atomic():
-        is_reset = bool(
-            MediaAsset.objects.filter(reprocessable, id=asset_id).update(
-                status=MediaStatus.UPLOADED,
-                failure_code="",
-                failure_message="",
-                processing_attempts=0,
-                processing_started_at=None,
-                processing_task_id="",
-                updated_at=now,
-            )
-        )
-        if is_reset:
-            transaction.on_commit(
-                lambda: celery_app.send_task(PROCESS_IMAGE_TASK, args=[str(asset_id)])
-            )
-    return is_reset
-
-
-STAFF_FAILABLE_STATUSES = (
-    MediaStatus.AWAITING_UPLOAD,
-    MediaStatus.UPLOADED,
-    MediaStatus.PROCESSING,
-    MediaStatus.READY,
-)
-
-
-def media_fail_by_staff(*, asset_id: UUID, reason: str) -> bool:
-    """Fail an asset for a reason a person gave; True if this call failed it.
-
-    A run still processing it cannot mark it ready afterwards (its claim is gone),
-    and posts waiting for it fail and give their drafts back.
-    """
-    is_failed = bool(
-        MediaAsset.objects.filter(
-            id=asset_id, status__in=STAFF_FAILABLE_STATUSES
-        ).update(
-            status=MediaStatus.FAILED,
-            failure_code="failed_by_staff",
-            failure_message=reason[:500],
-            updated_at=timezone.now(),
-        )
-    )
-    if is_failed:
-        posts_finish_waiting_for_media(asset_id=asset_id)
-    return is_failed

@@ -9,7 +9,7 @@ from drafts.services import draft_create, draft_delete
 from media_uploads.models import MediaAsset, MediaVariant, StoredObjectDeletion
 from media_uploads.services import media_lease_create
 from poster.models import Post
-from poster.services import post_remove
+from poster.moderation import post_remove
 from tests.admin.conftest import published_post, ready_media
 from tests.conftest import wait_until
 from tests.media_uploads import image_factory

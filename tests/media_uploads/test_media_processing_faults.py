@@ -15,7 +15,7 @@ from moto.server import ThreadedMotoServer
 from PIL import Image
 
 from media_uploads.models import MediaAsset, MediaStatus, MediaVariant
-from media_uploads.services.processing import media_sweep_stuck
+from media_uploads.services.sweep import media_sweep_stuck
 from media_uploads.storage import get_storage
 from tests.conftest import wait_until
 from tests.media_uploads import image_factory

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from poster.models import Post
-from poster.services import post_remove
+from poster.moderation import post_remove
 from tests.conftest import token_client
 from tests.poster.conftest import draft_with_media, publish
 

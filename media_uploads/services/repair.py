@@ -1,0 +1,77 @@
+"""Staff repairs: send media through processing again, or fail it for a reason."""
+
+from datetime import timedelta
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from config.celery import app as celery_app
+from media_uploads.models import MediaAsset, MediaStatus
+from media_uploads.services.completion import PROCESS_IMAGE_TASK
+from poster.services import posts_finish_waiting_for_media
+
+REPROCESSABLE_STATUSES = (MediaStatus.UPLOADED, MediaStatus.READY, MediaStatus.FAILED)
+
+
+def media_reprocess(*, asset_id: UUID) -> bool:
+    """Send an uploaded, ready, failed or stuck asset through processing again.
+
+    Staff repair: the asset goes back to `uploaded` with a fresh attempt budget and
+    a process_image task is sent after commit. Its variants stay until the new run
+    replaces them in one transaction. An asset still processing within
+    MEDIA_STUCK_SECONDS, awaiting its upload or expired is left alone (False).
+    """
+    now = timezone.now()
+    stale_before = now - timedelta(seconds=settings.MEDIA_STUCK_SECONDS)
+    reprocessable = Q(status__in=REPROCESSABLE_STATUSES) | Q(
+        status=MediaStatus.PROCESSING, processing_started_at__lt=stale_before
+    )
+    with transaction.atomic():
+        is_reset = bool(
+            MediaAsset.objects.filter(reprocessable, id=asset_id).update(
+                status=MediaStatus.UPLOADED,
+                failure_code="",
+                failure_message="",
+                processing_attempts=0,
+                processing_started_at=None,
+                processing_task_id="",
+                updated_at=now,
+            )
+        )
+        if is_reset:
+            transaction.on_commit(
+                lambda: celery_app.send_task(PROCESS_IMAGE_TASK, args=[str(asset_id)])
+            )
+    return is_reset
+
+
+STAFF_FAILABLE_STATUSES = (
+    MediaStatus.AWAITING_UPLOAD,
+    MediaStatus.UPLOADED,
+    MediaStatus.PROCESSING,
+    MediaStatus.READY,
+)
+
+
+def media_fail_by_staff(*, asset_id: UUID, reason: str) -> bool:
+    """Fail an asset for a reason a person gave; True if this call failed it.
+
+    A run still processing it cannot mark it ready afterwards (its claim is gone),
+    and posts waiting for it fail and give their drafts back.
+    """
+    is_failed = bool(
+        MediaAsset.objects.filter(
+            id=asset_id, status__in=STAFF_FAILABLE_STATUSES
+        ).update(
+            status=MediaStatus.FAILED,
+            failure_code="failed_by_staff",
+            failure_message=reason[:500],
+            updated_at=timezone.now(),
+        )
+    )
+    if is_failed:
+        posts_finish_waiting_for_media(asset_id=asset_id)
+    return is_failed

@@ -1,0 +1,48 @@
+"""The periodic sweep that keeps no asset in a non-terminal state forever."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from config.celery import app as celery_app
+from media_uploads.models import MediaAsset
+from media_uploads.services.completion import PROCESS_IMAGE_TASK
+from media_uploads.services.processing import (
+    PROCESSABLE_STATUSES,
+    media_attempt_limit,
+    media_fail,
+)
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    requeued: int
+    failed: int
+
+
+def media_sweep_stuck(*, now: datetime | None = None) -> SweepReport:
+    """Re-enqueue assets stuck in uploaded/processing; fail them past the limit."""
+    now = now or timezone.now()
+    stale_before = now - timedelta(seconds=settings.MEDIA_STUCK_SECONDS)
+    stuck = MediaAsset.objects.filter(
+        status__in=PROCESSABLE_STATUSES, updated_at__lt=stale_before
+    )
+    requeued = failed = 0
+    for asset in stuck[:500]:
+        if asset.processing_attempts >= media_attempt_limit():
+            failed += media_fail(
+                asset_id=asset.id,
+                code="processing_timeout",
+                message="Processing did not finish after several attempts.",
+            )
+            continue
+        # Touch the row so the next sweep waits another full period for this run.
+        touched = MediaAsset.objects.filter(
+            id=asset.id, status=asset.status, updated_at=asset.updated_at
+        ).update(updated_at=now)
+        if touched:
+            celery_app.send_task(PROCESS_IMAGE_TASK, args=[str(asset.id)])
+            requeued += 1
+    return SweepReport(requeued=requeued, failed=failed)

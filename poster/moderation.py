@@ -1,0 +1,78 @@
+"""Moderation: removing and restoring posts, by staff or by their authors."""
+
+from uuid import UUID
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from rest_framework import status
+
+from config.api_errors import ApiError
+from poster.models import Post, PostStatus
+from poster.services import PostNotFound
+
+
+@transaction.atomic
+def post_remove(*, post_id: UUID, removed_by: AbstractBaseUser, reason: str) -> Post:
+    post = Post.objects.select_for_update().filter(id=post_id).first()
+    if post is None:
+        raise PostNotFound()
+    post.status = PostStatus.REMOVED
+    post.removed_by = removed_by
+    post.removed_at = timezone.now()
+    post.removed_reason = reason
+    post.save(
+        update_fields=[
+            "status",
+            "removed_by",
+            "removed_at",
+            "removed_reason",
+            "updated_at",
+        ]
+    )
+    return post
+
+
+def post_delete_by_author(*, post_id: UUID, author: AbstractBaseUser) -> None:
+    if (
+        not Post.objects.filter(id=post_id, author=author)
+        .exclude(status=PostStatus.REMOVED)
+        .exists()
+    ):
+        raise PostNotFound()
+    post_remove(post_id=post_id, removed_by=author, reason="Deleted by its author.")
+
+
+class PostNotRestorable(ApiError):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "post_not_restorable"
+    default_detail = "Only a removed post that had been published can be restored."
+
+
+@transaction.atomic
+def post_restore(*, post_id: UUID) -> Post:
+    """Publish a removed post again, at its first `published_at` (staff repair).
+
+    The removal fields are cleared; the caller records why it was restored.
+    """
+    post = (
+        Post.objects.select_for_update()
+        .filter(id=post_id, status=PostStatus.REMOVED, published_at__isnull=False)
+        .first()
+    )
+    if post is None:
+        raise PostNotRestorable()
+    post.status = PostStatus.PUBLISHED
+    post.removed_by = None
+    post.removed_at = None
+    post.removed_reason = ""
+    post.save(
+        update_fields=[
+            "status",
+            "removed_by",
+            "removed_at",
+            "removed_reason",
+            "updated_at",
+        ]
+    )
+    return post
