@@ -31,7 +31,12 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from media_uploads.images import ImageRejected, process_image
+from media_uploads.images import (
+    ImageRejected,
+    ProcessedImage,
+    Variant,
+    process_image,
+)
 from media_uploads.models import MediaAsset, MediaStatus, MediaVariant
 from media_uploads.services.deletion import stored_objects_delete_later
 from media_uploads.storage import get_storage
@@ -222,28 +227,8 @@ def _derive(
             content_type=variant.content_type,
             cache_control=settings.MEDIA_CACHE_CONTROL,
         )
-        stored.append(
-            StoredVariant(
-                name=variant.name,
-                key=key,
-                format=variant.format,
-                content_type=variant.content_type,
-                width=variant.width,
-                height=variant.height,
-                size_bytes=variant.size_bytes,
-                is_animated=variant.is_animated,
-            )
-        )
-    return ProcessedMedia(
-        sha256=sha256,
-        format=image.format,
-        width=image.width,
-        height=image.height,
-        is_animated=image.is_animated,
-        blurhash=image.blurhash,
-        average_color=image.average_color,
-        variants=stored,
-    )
+        stored.append(_stored_variant(variant, key))
+    return _processed_media(image, sha256=sha256, variants=stored)
 
 
 def _reuse_derivatives(
@@ -255,27 +240,40 @@ def _reuse_derivatives(
     for variant in twin.variants.all():
         key = variant_key(asset.id, variant.name, variant.format)
         storage.copy(variant.key, key)
-        stored.append(
-            StoredVariant(
-                name=variant.name,
-                key=key,
-                format=variant.format,
-                content_type=variant.content_type,
-                width=variant.width,
-                height=variant.height,
-                size_bytes=variant.size_bytes,
-                is_animated=variant.is_animated,
-            )
-        )
+        stored.append(_stored_variant(variant, key))
+    return _processed_media(twin, sha256=sha256, variants=stored)
+
+
+def _stored_variant(variant: Variant | MediaVariant, key: str) -> StoredVariant:
+    """A derivative stored at `key`, described by a fresh or an existing variant."""
+    return StoredVariant(
+        name=variant.name,
+        key=key,
+        format=variant.format,
+        content_type=variant.content_type,
+        width=variant.width,
+        height=variant.height,
+        size_bytes=variant.size_bytes,
+        is_animated=variant.is_animated,
+    )
+
+
+def _processed_media(
+    described: ProcessedImage | MediaAsset,
+    *,
+    sha256: str,
+    variants: list[StoredVariant],
+) -> ProcessedMedia:
+    """What a run produced, described by the pipeline's result or a ready twin."""
     return ProcessedMedia(
         sha256=sha256,
-        format=twin.format,
-        width=twin.width,
-        height=twin.height,
-        is_animated=twin.is_animated,
-        blurhash=twin.blurhash,
-        average_color=twin.average_color,
-        variants=stored,
+        format=described.format,
+        width=described.width,
+        height=described.height,
+        is_animated=described.is_animated,
+        blurhash=described.blurhash,
+        average_color=described.average_color,
+        variants=variants,
     )
 
 
