@@ -3,8 +3,8 @@
 Every authenticated API call counts against the user's `user` budget; a view with a
 `throttle_scope` (`autosave`, `leases`, `publish`) also counts against that one.
 Rates come from settings.API_THROTTLE_RATES (environment THROTTLE_*), read on each
-request. Counters are fixed windows: with CACHE_URL=redis://, one pipelined
-INCR/EXPIRE round trip per request, shared by every web process; otherwise the
+request. Counters are fixed windows: with CACHE_URL=redis://, one script call (one
+round trip) per request, shared by every web process; otherwise the
 Django cache (the embedded default's file cache). Over a budget: 429 `throttled` with
 Retry-After until the window ends.
 """
@@ -28,20 +28,31 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), PERIOD_SECONDS[period[0].lower()]
 
 
+# Count hits on every key and start each key's window on its first hit, in one
+# command: a pipeline costs one parse per command, a script one in all.
+COUNT_HITS_SCRIPT = """
+local counts = {}
+for index, key in ipairs(KEYS) do
+  counts[index] = redis.call('INCR', key)
+  if counts[index] == 1 then redis.call('EXPIRE', key, ARGV[index]) end
+end
+return counts
+"""
+
+
 @cache
-def _redis_client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+def _count_hits_script(url: str):
+    client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+    return client.register_script(COUNT_HITS_SCRIPT)
 
 
 def _count_hits(keys: list[tuple[str, int]]) -> list[int]:
     """Add one hit to each (key, window) counter; return the new counts."""
     url = settings.CACHE_URL
     if url.startswith(("redis://", "rediss://")):
-        pipeline = _redis_client(url).pipeline(transaction=False)
-        for key, window_seconds in keys:
-            pipeline.incr(key)
-            pipeline.expire(key, window_seconds)
-        return pipeline.execute()[::2]
+        return _count_hits_script(url)(
+            keys=[key for key, _ in keys], args=[window for _, window in keys]
+        )
     counts = []
     for key, window_seconds in keys:
         django_cache.add(key, 0, window_seconds)

@@ -76,3 +76,15 @@ def test_budgets_are_per_user(api, other_api, draft, strict):
     theirs = other_api.get("/api/v1/me/")
 
     assert (mine.status_code, theirs.status_code) == (429, 200)
+
+
+def test_redis_counters_expire_with_their_window(api, user, settings):
+    settings.CACHE_URL = settings.CELERY_BROKER_URL
+    client = redis.Redis.from_url(settings.CACHE_URL)
+    client.flushdb()
+
+    api.get("/api/v1/me/")
+
+    (key,) = client.keys("throttle:user:*")
+    assert int(client.get(key)) == 1
+    assert 0 < client.ttl(key) <= 60
