@@ -67,7 +67,10 @@ class MediaAsset(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["owner", "status"], name="media_owner_status"),
+            # Counts a user's unfinished leases under the per-user limit.
+            models.Index(
+                fields=["owner", "status", "expires_at"], name="media_owner_pending"
+            ),
             models.Index(fields=["draft", "position"], name="media_draft_position"),
             # Finds a ready twin with the same bytes to reuse its derivatives.
             models.Index(fields=["owner", "sha256"], name="media_owner_sha256"),

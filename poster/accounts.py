@@ -47,3 +47,13 @@ def api_user_ensure(
         user.save(update_fields=changed_fields)
     token, _ = Token.objects.get_or_create(user=user)
     return ApiUserCredentials(user=user, token=token.key, was_created=was_created)
+
+
+def user_lock(user: AbstractUser) -> None:
+    """Lock the user's row until the transaction ends, to serialize per-user limits.
+
+    Selects only the id: the caller already has the user loaded.
+    """
+    get_user_model().objects.select_for_update().filter(pk=user.pk).values_list(
+        "pk", flat=True
+    ).first()

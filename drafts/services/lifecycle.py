@@ -4,7 +4,6 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
@@ -17,12 +16,13 @@ from drafts.services.errors import (
     DraftLimitReached,
     DraftNotFound,
 )
+from poster.accounts import user_lock
 
 
 @transaction.atomic
 def draft_create(*, owner: AbstractBaseUser, changes: DraftChanges) -> Draft:
     # Lock the owner's row so concurrent creates cannot overshoot the limit.
-    get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+    user_lock(owner)
     live_count = Draft.objects.editable().filter(owner=owner).count()
     if live_count >= settings.DRAFT_MAX_LIVE_PER_USER:
         raise DraftLimitReached()

@@ -11,7 +11,6 @@ from datetime import timedelta
 from uuid import UUID
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
@@ -27,6 +26,7 @@ from media_uploads.services.errors import (
 )
 from media_uploads.storage import get_storage
 from media_uploads.storage.base import UploadInstruction
+from poster.accounts import user_lock
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def media_lease_create(
     asset_id = uuid.uuid4()
     with transaction.atomic():
         # Lock the owner's row so concurrent leases cannot overshoot the limit.
-        get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+        user_lock(owner)
         pending = MediaAsset.objects.filter(
             owner=owner, status=MediaStatus.AWAITING_UPLOAD, expires_at__gt=now
         ).count()
