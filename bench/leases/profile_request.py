@@ -1,0 +1,132 @@
+"""Profile lease requests (and the baseline) in-process, through poster's WSGI app.
+
+Run by `run.py --profile N` in the benchmark's server environment, or by hand with it:
+
+    python -m bench.leases.profile_request --token KEY [--requests 2000]
+
+Uses autosave's WSGI call and profile table (bench/autosave/profile_request.py).
+Prints for each kind the mean wall and CPU time per request and its SQL; then, per
+kind, cProfile's top functions by own and cumulative time, and poster's own
+functions (media_uploads/, config/, ...) by cumulative time, which is where a change
+in poster's code would pay. psycopg's `wait` is waiting for PostgreSQL, not CPU.
+"""
+
+import argparse
+import cProfile
+import json
+import pstats
+import random
+import time
+from collections.abc import Callable
+
+import django
+
+from bench.autosave.profile_request import (
+    REPO_ROOT,
+    print_profile,
+    short_location,
+    wsgi_call,
+)
+
+REQUEST_KINDS = ("baseline", "lease", "lease_put")
+WARMUP_REQUESTS = 200
+POSTER_PACKAGES = ("config/", "media_uploads/", "drafts/", "poster/")
+
+
+def print_poster_functions(kind: str, profiler: cProfile.Profile, *, requests: int):
+    """poster's own functions by cumulative time, in microseconds per request."""
+    rows = [
+        (cumulative, calls, short_location(*location))
+        for location, (_, calls, _own, cumulative, _) in (
+            pstats.Stats(profiler).stats.items()
+        )
+        if location[0].startswith(str(REPO_ROOT) + "/")
+        and location[0].removeprefix(str(REPO_ROOT) + "/").startswith(POSTER_PACKAGES)
+    ]
+    print(f"\n=== {kind}: poster's functions by cumulative time, us per request")
+    for cumulative, calls, name in sorted(rows, reverse=True)[:15]:
+        print(f"{cumulative * 1e6 / requests:>8.1f}{calls / requests:>7.1f}  {name}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--token", required=True)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--top", type=int, default=25)
+    arguments = parser.parse_args()
+    django.setup()
+    from django.core.wsgi import get_wsgi_application
+    from django.db import connection
+
+    application = get_wsgi_application()
+    auth = {"Authorization": f"Token {arguments.token}"}
+    status, created = wsgi_call(
+        application,
+        "POST",
+        "/api/v1/drafts/",
+        json.dumps({"title": "profile", "body": "x" * 2048}).encode(),
+        auth,
+    )
+    assert status == 201, created
+    draft_id = json.loads(created)["id"]
+    chooser = random.Random(7)
+
+    def request(kind: str) -> Callable[[], None]:
+        def one() -> None:
+            if kind == "baseline":
+                body = {"body": "x" * chooser.randint(2048, 4096)}
+                path, expected = f"/bench/baseline/{draft_id}/", 200
+            else:
+                body = {
+                    "filename": "IMG_0001.jpg",
+                    "content_type": "image/jpeg",
+                    "size_bytes": chooser.randint(20_000, 8_000_000),
+                }
+                if kind == "lease_put":
+                    body["sha256"] = chooser.randbytes(32).hex()
+                path, expected = "/api/v1/media/", 201
+            status, payload = wsgi_call(
+                application, "POST", path, json.dumps(body).encode(), auth
+            )
+            assert status == expected, (status, payload[:300])
+
+        return one
+
+    queries: list[str] = []
+
+    def capture(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    for kind in REQUEST_KINDS:
+        one = request(kind)
+        for _ in range(WARMUP_REQUESTS):  # connection, URL and serializer caches
+            one()
+        queries.clear()
+        with connection.execute_wrapper(capture):
+            one()
+        started, cpu_started = time.perf_counter(), time.process_time()
+        for _ in range(arguments.requests):
+            one()
+        wall_ms = (time.perf_counter() - started) * 1000 / arguments.requests
+        cpu_ms = (time.process_time() - cpu_started) * 1000 / arguments.requests
+        print(
+            f"{kind}: {wall_ms:.3f} ms wall, {cpu_ms:.3f} ms CPU of this process "
+            f"per request; {len(queries)} queries (+ the CONN_HEALTH_CHECKS ping):"
+        )
+        for sql in queries:
+            print(f"    {sql[:150]}")
+
+    for kind in REQUEST_KINDS:
+        one = request(kind)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(arguments.requests):
+            one()
+        profiler.disable()
+        print_profile(kind, profiler, requests=arguments.requests, top=arguments.top)
+        print_poster_functions(kind, profiler, requests=arguments.requests)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,303 @@
+"""Benchmark upload-lease issuance against autosave's plain Django baseline, one run.
+
+    .venv/bin/python bench/leases/run.py [--seconds 15] [--clients 32]
+
+Uses the autosave benchmark's harness as is (bench/autosave/run.py: database,
+environment, gunicorn; loadgen.py's slices; report.py's table): recreates the
+PostgreSQL database `poster_bench_leases`, migrates it, creates the `bench` API user
+and one user per client, and starts gunicorn with poster's settings plus the baseline
+view. poster runs with STORAGE_BACKEND=s3 against a loopback "S3" that only counts
+connections: presigning is local computation, so a lease must never contact it, and
+the run says how many connections it saw. Then, back to back against that server and
+interleaved in `--rounds` (loadgen.py here says what each phase does): the baseline,
+leases as the bench user (the headline), leases with a SHA-256 (presigned PUT), and
+leases with one user per client.
+
+Before the load, presign.py times presigning alone in-process. `--profile N` skips
+the load and profiles N in-process requests of each kind instead (profile_request.py).
+
+Prints requests/s, p50 and p99 per phase, the CPU gunicorn and PostgreSQL spent per
+request, each lease phase's throughput against the baseline and the 0.7x target, and
+the presigning costs; writes it all to var/bench/leases.json. gunicorn is stopped,
+the database dropped and the loopback S3 closed on every exit.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import psycopg
+import redis
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT))  # run as a script: make `bench` importable
+
+from bench.autosave import report as autosave_report  # noqa: E402
+from bench.autosave import run as harness  # noqa: E402
+from bench.leases import loadgen, report  # noqa: E402
+
+RESULTS_PATH = REPO_ROOT / "var" / "bench" / "leases.json"
+CACHE_URL = "redis://127.0.0.1:6379/13"
+UNLIMITED_RATE = "100000/s"
+USERS_SCRIPT = """
+import json
+from poster.accounts import api_user_ensure
+users = [api_user_ensure(username=name) for name in {names!r}]
+print(json.dumps([[each.user.pk, each.token] for each in users]))
+"""
+
+
+def parse_arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=15, help="recorded, per phase")
+    parser.add_argument("--warmup", type=float, default=3, help="unrecorded, per phase")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="phases interleave")
+    parser.add_argument(
+        "--phases",
+        default=",".join(loadgen.PHASES),
+        help="comma-separated, run in this order each round (default: all)",
+    )
+    parser.add_argument("--presign-calls", type=int, default=5000)
+    parser.add_argument("--worker-class", default="gthread")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--profile",
+        type=int,
+        metavar="N",
+        help="instead of the load phases, cProfile N in-process requests of each kind",
+    )
+    parser.add_argument("--database", default="poster_bench_leases")
+    parser.add_argument(
+        "--admin-url",
+        default="postgres://postgres@127.0.0.1:5432/postgres",
+        help="a PostgreSQL database to create and drop the benchmark database from",
+    )
+    arguments = parser.parse_args()
+    arguments.phases = arguments.phases.split(",")
+    if unknown := set(arguments.phases) - set(loadgen.PHASES):
+        parser.error(f"unknown phases: {', '.join(sorted(unknown))}")
+    return arguments
+
+
+class LoopbackS3:
+    """A loopback port posing as the S3 endpoint: it counts connections, answers none.
+
+    A lease must only presign, which needs no network; any connection here means
+    something in the lease path talked to storage.
+    """
+
+    def __init__(self) -> None:
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self._socket.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        self.connections = 0
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                connection, _ = self._socket.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            connection.close()
+
+    def close(self) -> None:
+        self._stopping.set()
+        self._thread.join()
+        self._socket.close()
+
+
+def lease_environment(url: str, var_dir: str, *, s3_url: str) -> dict[str, str]:
+    """autosave's server environment, on S3 and with limits that refuse nothing."""
+    return {
+        **harness.server_environment(url, var_dir),
+        "STORAGE_BACKEND": "s3",
+        "S3_ENDPOINT_URL": s3_url,
+        "S3_BUCKET": "poster-bench",
+        "S3_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "MEDIA_MAX_PENDING": "100000000",
+        "CACHE_URL": CACHE_URL,
+        **{
+            f"THROTTLE_{kind}": UNLIMITED_RATE
+            for kind in ("DEFAULT", "AUTOSAVE", "LEASES", "PUBLISH")
+        },
+        "LOG_LEVEL": "WARNING",
+        "DEBUG": "false",
+    }
+
+
+def users_create(environment: dict[str, str], count: int) -> list[loadgen.ApiUser]:
+    """The `bench` user first, then `bench-lease-1` .. `count`, in one process."""
+    names = ["bench", *(f"bench-lease-{number}" for number in range(1, count + 1))]
+    printed = harness.manage(
+        environment, "shell", "-c", USERS_SCRIPT.format(names=names)
+    )
+    return [
+        loadgen.ApiUser(id=pk, token=token)
+        for pk, token in json.loads(printed.splitlines()[-1])
+    ]
+
+
+def database_vacuum(url: str) -> None:
+    """Start each slice on vacuumed tables: the local server runs no autovacuum."""
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(
+            "VACUUM ANALYZE drafts_draft, drafts_draftrevision, "
+            "media_uploads_mediaasset, auth_user"
+        )
+
+
+def module_run(environment: dict[str, str], module: str, *arguments: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", module, *arguments],
+        cwd=REPO_ROOT,
+        env=environment,
+        check=True,
+        timeout=900,
+    )
+
+
+def presign_measure(environment: dict[str, str], *, calls: int, var_dir: str) -> dict:
+    output = Path(var_dir) / "presign.json"
+    print(f"presigning alone: {calls} calls of each kind, in-process", flush=True)
+    module_run(
+        environment, "bench.leases.presign", f"--calls={calls}", f"--json={output}"
+    )
+    return json.loads(output.read_text())
+
+
+def serve_and_drive(
+    arguments: argparse.Namespace,
+    environment: dict[str, str],
+    *,
+    users: list[loadgen.ApiUser],
+    s3: LoopbackS3,
+    log_path: Path,
+) -> dict:
+    """Start gunicorn, run the phases against it, and stop it whatever happens."""
+    port = harness.free_port()
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            harness.gunicorn_command(arguments, port),
+            cwd=REPO_ROOT,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    bench_user, own_users = users[0], users[1:]
+    try:
+        harness.gunicorn_wait_ready(server, port)
+        bench = loadgen.LeaseBench(
+            port=port, token=bench_user.token, database_url=environment["DATABASE_URL"]
+        )
+        sample = asyncio.run(loadgen.lease_once(bench, bench_user))["upload"]
+        if not sample["url"].startswith(s3.url):
+            raise RuntimeError(f"the lease does not point at {s3.url}: {sample}")
+        print(f"a lease's instruction: {sample['method']} {sample['url']}", flush=True)
+        return asyncio.run(
+            loadgen.drive(
+                bench=bench,
+                bench_user=bench_user,
+                own_users=own_users,
+                server_pid=server.pid,
+                database=arguments.database,
+                client_count=arguments.clients,
+                phases=arguments.phases,
+                rounds=arguments.rounds,
+                warmup=arguments.warmup,
+                seconds=arguments.seconds,
+                before_slice=lambda: database_vacuum(environment["DATABASE_URL"]),
+            )
+        )
+    except BaseException:
+        print(f"gunicorn's log:\n{log_path.read_text()[-3000:]}", file=sys.stderr)
+        raise
+    finally:
+        harness.gunicorn_stop(server)
+
+
+def main() -> int:
+    arguments = parse_arguments()
+    redis.Redis.from_url(CACHE_URL).flushdb()
+    s3 = LoopbackS3()
+    harness.database_recreate(arguments.admin_url, arguments.database)
+    try:
+        with tempfile.TemporaryDirectory(prefix="poster-bench-") as var_dir:
+            url = harness.database_url(arguments.admin_url, arguments.database)
+            environment = lease_environment(url, var_dir, s3_url=s3.url)
+            harness.manage(environment, "migrate", "--noinput", "--verbosity=0")
+            users = users_create(environment, arguments.clients)
+            if arguments.profile:
+                module_run(
+                    environment,
+                    "bench.leases.profile_request",
+                    f"--token={users[0].token}",
+                    f"--requests={arguments.profile}",
+                )
+                return 0
+            presign = presign_measure(
+                environment, calls=arguments.presign_calls, var_dir=var_dir
+            )
+            results = serve_and_drive(
+                arguments,
+                environment,
+                users=users,
+                s3=s3,
+                log_path=Path(var_dir) / "gunicorn.log",
+            )
+    finally:
+        harness.database_recreate(arguments.admin_url, arguments.database, create=False)
+        s3.close()
+    server_config = {
+        "worker_class": arguments.worker_class,
+        "workers": arguments.workers,
+        "threads": arguments.threads,
+        "clients": arguments.clients,
+        "rounds": arguments.rounds,
+        "warmup": arguments.warmup,
+        "seconds": arguments.seconds,
+        "cpu_count": os.cpu_count(),
+        "storage": "s3 (loopback endpoint, never contacted)",
+        "s3_connections_seen": s3.connections,
+    }
+    summary = report.verdict(results, headline=loadgen.HEADLINE)
+    autosave_report.report(results, {}, server_config)
+    report.report(results, summary, presign)
+    print(
+        f"connections to the loopback S3 during the run: {s3.connections}"
+        + ("" if s3.connections == 0 else "  <- something in the lease path called S3")
+    )
+    RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS_PATH.write_text(
+        json.dumps(
+            {
+                "server": server_config,
+                **summary,
+                "presign": presign,
+                "results": results,
+            },
+            indent=2,
+        )
+    )
+    print(f"results: {RESULTS_PATH.relative_to(REPO_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
