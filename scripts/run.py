@@ -38,6 +38,9 @@ def prepare_environment() -> dict[str, str]:
     environment["POSTER_VAR_DIR"] = str(VAR_DIR)
     environment.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     environment.setdefault("PYTHONUNBUFFERED", "1")
+    # make run serves plain HTTP on loopback: cookies marked Secure would never come
+    # back, and the admin login would fail. Behind TLS, leave this at its default.
+    environment.setdefault("SECURE_COOKIES", "false")
     if not environment.get("SECRET_KEY"):
         environment["SECRET_KEY"] = read_or_create_secret(VAR_DIR / "secret_key", 50)
     return environment

@@ -1,5 +1,6 @@
 """`make run` as a newcomer runs it: real processes, embedded defaults, a free port."""
 
+import re
 from pathlib import Path
 
 import requests
@@ -34,6 +35,25 @@ def is_alive(pid: int) -> bool:
     return state != "Z"
 
 
+def log_into_admin(service) -> requests.Response:
+    """Log in with the printed demo credentials, as a person would in a browser."""
+    password = re.search(r"password (\S+)\)", "".join(service.output)).group(1)
+    session = requests.Session()
+    login_url = f"{service.base_url}/admin/login/"
+    session.get(login_url, timeout=10)
+    return session.post(
+        login_url,
+        data={
+            "username": "demo",
+            "password": password,
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+            "next": "/admin/",
+        },
+        headers={"Referer": login_url},
+        timeout=10,
+    )
+
+
 def test_make_run_serves_then_stops_every_process_on_sigterm(tmp_path):
     with running_service(tmp_path / "var") as service:
         base_url = service.base_url
@@ -46,6 +66,7 @@ def test_make_run_serves_then_stops_every_process_on_sigterm(tmp_path):
             timeout=10,
         )
         admin_css = requests.get(f"{base_url}/static/admin/css/base.css", timeout=10)
+        admin_home = log_into_admin(service)
         started = descendants(service.process.pid)
         exit_code = service.stop()
     text = "".join(service.output)
@@ -54,6 +75,8 @@ def test_make_run_serves_then_stops_every_process_on_sigterm(tmp_path):
     assert admin_login.status_code == 200
     assert "Log in" in admin_login.text
     assert admin_css.status_code == 200
+    assert admin_home.status_code == 200
+    assert "Site administration" in admin_home.text
     assert anonymous.status_code == 401
     assert anonymous.json()["error"]["code"] == "not_authenticated"
     assert with_token.json()["username"] == "demo"
