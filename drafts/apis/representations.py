@@ -64,13 +64,28 @@ class DraftInputSerializer(serializers.Serializer):
     )
 
     def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError(
-                    dict.fromkeys(unknown, ["This field is not known."])
-                )
-        return super().to_internal_value(data)
+        if not isinstance(data, dict):
+            return super().to_internal_value(data)  # answers "invalid"
+        unknown = sorted(set(data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                dict.fromkeys(unknown, ["This field is not known."])
+            )
+        if not self.partial:
+            return super().to_internal_value(data)
+        # An autosave sends a few of the fields: validate those alone, instead of
+        # visiting every field and skipping the absent ones by exception.
+        validated, errors = {}, {}
+        for name, value in data.items():
+            try:
+                value = self.fields[name].run_validation(value)
+                field_validator = getattr(self, f"validate_{name}", None)
+                validated[name] = field_validator(value) if field_validator else value
+            except serializers.ValidationError as error:
+                errors[name] = error.detail
+        if errors:
+            raise serializers.ValidationError(errors)
+        return validated
 
     def validate_media(self, value: list) -> list:
         if len(set(value)) != len(value):

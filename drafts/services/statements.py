@@ -87,7 +87,7 @@ def _autosave_sql(vendor: str, field_names: tuple[str, ...]) -> str:
         f"revision_taken_at = CASE WHEN {snapshot_due} "
         f"THEN %s ELSE revision_taken_at END",
     ]
-    columns = ", ".join(quote_name(field.column) for field in meta.concrete_fields)
+    columns = ", ".join(quote_name(field.column) for field in _returned_fields())
     # Only quoted identifiers are interpolated; every value is a parameter.
     return (
         f"UPDATE {quote_name(meta.db_table)} SET {', '.join(assignments)} "
@@ -97,12 +97,34 @@ def _autosave_sql(vendor: str, field_names: tuple[str, ...]) -> str:
     )
 
 
+# What autosave's answer and its snapshot decision need; the rest stays deferred.
+RETURNED_FIELD_NAMES = (
+    "id",
+    "owner",
+    "kind",
+    "title",
+    "body",
+    "url",
+    "community",
+    "is_nsfw",
+    "is_spoiler",
+    "version",
+    "revision_taken_version",
+    "created_at",
+    "updated_at",
+)
+
+
+def _returned_fields() -> list:
+    return [Draft._meta.get_field(name) for name in RETURNED_FIELD_NAMES]
+
+
 @lru_cache(maxsize=4)
 def _row_converters(vendor: str) -> list[tuple[list, Any]]:
     """Per column, the converters Django's compiler would apply, and their Col."""
     meta = Draft._meta
     converters = []
-    for field in meta.concrete_fields:
+    for field in _returned_fields():
         column = field.get_col(meta.db_table)
         converters.append(
             (
@@ -123,7 +145,7 @@ def _draft_from_row(row: tuple) -> Draft:
             value = converter(value, column, connection)
         values.append(value)
     return Draft.from_db(
-        connection.alias, [f.attname for f in Draft._meta.concrete_fields], values
+        connection.alias, [f.attname for f in _returned_fields()], values
     )
 
 
