@@ -93,10 +93,12 @@ def forward_output(name: str, process: subprocess.Popen, lock: threading.Lock) -
 
 
 def stop_all(processes: dict[str, subprocess.Popen]) -> None:
+    # SIGTERM to each main process only: gunicorn's master and Celery's main stop
+    # their own children after finishing in-flight work. Signalling the whole group
+    # would kill pool children mid-task and leave the main waiting for them.
     for process in processes.values():
         if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
+            process.terminate()
     deadline = time.monotonic() + STOP_GRACE_SECONDS
     for process in processes.values():
         with contextlib.suppress(subprocess.TimeoutExpired):

@@ -86,4 +86,6 @@ def test_make_run_serves_then_stops_every_process_on_sigterm(tmp_path):
     assert len(started) >= 5, started  # 3 children, gunicorn and pool workers
     assert exit_code == 0
     assert "poster stopped" in text
+    assert "worker: Warm shutdown" in text  # a clean stop, not killed mid-task
+    assert "exited with 'signal 15" not in text
     assert [pid for pid in started if is_alive(pid)] == []
