@@ -17,6 +17,8 @@ class RequestLoggingMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         response = self.get_response(request)
+        if not logger.isEnabledFor(logging.INFO):
+            return response
         user = getattr(request, "user", None)
         logger.info(
             json.dumps(
