@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.input_serializers import HotPathSerializer
 from config.openapi import CURSOR, PAGE_SIZE, cursor_page, errors, response_headers
 from config.pagination import NewestFirstPagination
 from config.text_fields import PlainTextField
@@ -123,7 +124,7 @@ class MediaListApi(APIView):
 
 
 class MediaLeaseCreateApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(HotPathSerializer):
         class Meta:
             ref_name = "MediaLease"
 
