@@ -105,12 +105,14 @@ def test_worker_killed_mid_processing_still_ends_ready_with_one_set(
         "CELERY_UNACKED_RESTORE_INTERVAL": "1",
         "CELERY_UNACKED_RESTORE_THROTTLE": "1",
     }
-    # A large photo keeps the first worker busy long enough to be killed mid-way.
-    data = photo_bytes((6000, 4500))
+    # A 35 MP PNG (small on disk, decoded in full: about half a second of work)
+    # keeps the first worker busy long enough to be killed mid-way.
+    gradient = Image.linear_gradient("L").resize((7000, 5000)).convert("RGB")
+    data = image_factory.encode(gradient, "PNG")
     log = (tmp_path / "workers.log").open("w")
     first = worker_process(environment, log)
     try:
-        asset = uploaded(user, get_storage(), data, "image/jpeg", tmp_path)
+        asset = uploaded(user, get_storage(), data, "image/png", tmp_path)
         wait_until(
             lambda: (
                 MediaAsset.objects.get(id=asset.id).status == MediaStatus.PROCESSING
