@@ -5,14 +5,14 @@ relies on, so the admin never writes one. The change page is read-only, and the 
 repair is giving a deleted draft back (`draft_undelete`).
 """
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
 from drafts.models import Draft, DraftRevision
 from drafts.services import draft_undelete
-from media_uploads.admin import thumbnail, thumbnails_prefetch
+from media_uploads.admin import action_report, thumbnail, thumbnails_prefetch
 from media_uploads.models import MediaAsset
 
 
@@ -127,10 +127,11 @@ class DraftAdmin(admin.ModelAdmin):
         for draft in deleted:
             draft_undelete(draft_id=draft.id)
             self.log_change(request, draft, "Restored.")
-        self.message_user(request, f"Restored {len(deleted)} drafts.")
-        if len(deleted) < len(queryset):
-            self.message_user(
-                request,
-                f"Left {len(queryset) - len(deleted)} alone: not deleted.",
-                messages.WARNING,
-            )
+        action_report(
+            self,
+            request,
+            done_message=f"Restored {len(deleted)} drafts.",
+            done=len(deleted),
+            total=len(queryset),
+            why_left="not deleted.",
+        )

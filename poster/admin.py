@@ -7,7 +7,7 @@ managed by DRF's own TokenAdmin (create, and revoke by deleting).
 """
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString
 from drafts.models import DraftKind
 from media_uploads.admin import (
     action_confirmation,
+    action_report,
     reason_form,
     thumbnail,
     thumbnails_prefetch,
@@ -185,13 +186,14 @@ class PostAdmin(admin.ModelAdmin):
             with transaction.atomic():
                 post_remove(post_id=post.id, removed_by=request.user, reason=reason)
                 self.log_change(request, post, f"Removed: {reason}")
-        self.message_user(request, f"Removed {len(removable)} posts.")
-        if len(removable) < len(queryset):
-            self.message_user(
-                request,
-                f"Left {len(queryset) - len(removable)} alone: already removed.",
-                messages.WARNING,
-            )
+        action_report(
+            self,
+            request,
+            done_message=f"Removed {len(removable)} posts.",
+            done=len(removable),
+            total=len(queryset),
+            why_left="already removed.",
+        )
         return None
 
     @admin.action(description="Restore with a reason", permissions=["change"])
@@ -220,12 +222,12 @@ class PostAdmin(admin.ModelAdmin):
             except PostNotRestorable:
                 continue
             restored += 1
-        self.message_user(request, f"Restored {restored} posts.")
-        if restored < len(queryset):
-            self.message_user(
-                request,
-                f"Left {len(queryset) - restored} alone: not removed, or never "
-                "published.",
-                messages.WARNING,
-            )
+        action_report(
+            self,
+            request,
+            done_message=f"Restored {restored} posts.",
+            done=restored,
+            total=len(queryset),
+            why_left="not removed, or never published.",
+        )
         return None

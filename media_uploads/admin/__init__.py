@@ -9,6 +9,7 @@ from media_uploads.admin.assets import MediaAssetAdmin, StoredObjectDeletionAdmi
 from media_uploads.admin.confirmation import (
     ReasonForm,
     action_confirmation,
+    action_report,
     reason_form,
 )
 from media_uploads.admin.thumbnails import thumbnail, thumbnails_prefetch
@@ -18,6 +19,7 @@ __all__ = (
     "ReasonForm",
     "StoredObjectDeletionAdmin",
     "action_confirmation",
+    "action_report",
     "reason_form",
     "thumbnail",
     "thumbnails_prefetch",

@@ -15,7 +15,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from media_uploads.admin.confirmation import action_confirmation, reason_form
+from media_uploads.admin.confirmation import (
+    action_confirmation,
+    action_report,
+    reason_form,
+)
 from media_uploads.admin.thumbnails import (
     PREVIEW_MAX_PX,
     dimensions,
@@ -217,14 +221,14 @@ class MediaAssetAdmin(admin.ModelAdmin):
                 if media_reprocess(asset_id=asset.id):
                     self.log_change(request, asset, "Sent to processing again.")
                     sent += 1
-        self.message_user(request, f"Sent {sent} media to processing again.")
-        if sent < len(queryset):
-            self.message_user(
-                request,
-                f"Left {len(queryset) - sent} alone: awaiting upload, expired "
-                "or processing right now.",
-                messages.WARNING,
-            )
+        action_report(
+            self,
+            request,
+            done_message=f"Sent {sent} media to processing again.",
+            done=sent,
+            total=len(queryset),
+            why_left="awaiting upload, expired or processing right now.",
+        )
 
     @admin.action(description="Fail with a reason", permissions=["change"])
     def fail_with_reason(
@@ -248,13 +252,14 @@ class MediaAssetAdmin(admin.ModelAdmin):
                 if media_fail_by_staff(asset_id=asset.id, reason=reason):
                     self.log_change(request, asset, f"Failed: {reason}")
                     failed += 1
-        self.message_user(request, f"Failed {failed} media.")
-        if failed < len(queryset):
-            self.message_user(
-                request,
-                f"Left {len(queryset) - failed} alone: already failed or expired.",
-                messages.WARNING,
-            )
+        action_report(
+            self,
+            request,
+            done_message=f"Failed {failed} media.",
+            done=failed,
+            total=len(queryset),
+            why_left="already failed or expired.",
+        )
         return None
 
     @admin.action(description="Delete with stored objects", permissions=["delete"])

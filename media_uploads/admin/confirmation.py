@@ -6,7 +6,7 @@ to the same action with the same selected rows.
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -51,3 +51,20 @@ def action_confirmation(
     }
     request.current_app = model_admin.admin_site.name
     return TemplateResponse(request, "admin/action_confirmation.html", context)
+
+
+def action_report(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    *,
+    done_message: str,
+    done: int,
+    total: int,
+    why_left: str,
+) -> None:
+    """Tell staff what an action changed, and warn about the rows it left alone."""
+    model_admin.message_user(request, done_message)
+    if done < total:
+        model_admin.message_user(
+            request, f"Left {total - done} alone: {why_left}", messages.WARNING
+        )
