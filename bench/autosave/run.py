@@ -50,6 +50,25 @@ PHASES = loadgen.PHASES
 STOP_GRACE_SECONDS = 10
 
 
+def add_server_arguments(parser: argparse.ArgumentParser, *, database: str) -> None:
+    """The gunicorn, profiling and database options every HTTP benchmark shares."""
+    parser.add_argument("--worker-class", default="gthread")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--profile",
+        type=int,
+        metavar="N",
+        help="instead of the load phases, cProfile N in-process requests of each kind",
+    )
+    parser.add_argument("--database", default=database)
+    parser.add_argument(
+        "--admin-url",
+        default="postgres://postgres@127.0.0.1:5432/postgres",
+        help="a PostgreSQL database to create and drop the benchmark database from",
+    )
+
+
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=15, help="recorded, per phase")
@@ -71,21 +90,7 @@ def parse_arguments() -> argparse.Namespace:
         type=float,
         help="total rate of the paced phase (default: 0.75x the baseline's req/s)",
     )
-    parser.add_argument("--worker-class", default="gthread")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument(
-        "--profile",
-        type=int,
-        metavar="N",
-        help="instead of the load phases, cProfile N in-process requests of each kind",
-    )
-    parser.add_argument("--database", default="poster_bench")
-    parser.add_argument(
-        "--admin-url",
-        default="postgres://postgres@127.0.0.1:5432/postgres",
-        help="a PostgreSQL database to create and drop the benchmark database from",
-    )
+    add_server_arguments(parser, database="poster_bench")
     arguments = parser.parse_args()
     if arguments.clients < 2 or arguments.clients % 2:
         parser.error("--clients must be even: merge and conflict use pairs")

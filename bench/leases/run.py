@@ -66,21 +66,7 @@ def parse_arguments() -> argparse.Namespace:
         help="comma-separated, run in this order each round (default: all)",
     )
     parser.add_argument("--presign-calls", type=int, default=5000)
-    parser.add_argument("--worker-class", default="gthread")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument(
-        "--profile",
-        type=int,
-        metavar="N",
-        help="instead of the load phases, cProfile N in-process requests of each kind",
-    )
-    parser.add_argument("--database", default="poster_bench_leases")
-    parser.add_argument(
-        "--admin-url",
-        default="postgres://postgres@127.0.0.1:5432/postgres",
-        help="a PostgreSQL database to create and drop the benchmark database from",
-    )
+    harness.add_server_arguments(parser, database="poster_bench_leases")
     arguments = parser.parse_args()
     arguments.phases = arguments.phases.split(",")
     if unknown := set(arguments.phases) - set(loadgen.PHASES):
