@@ -13,10 +13,10 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
 from config.api_errors import error_body
+from config.authentication import PreparedTokenAuthentication
 from media_uploads.storage import get_storage
 from media_uploads.storage.local import (
     LeasedUploadWriter,
@@ -59,7 +59,7 @@ def _uploader_id_of(key: str) -> str:
 
 def _authenticated_user_id(request: HttpRequest) -> str | None:
     try:
-        authenticated = TokenAuthentication().authenticate(request)
+        authenticated = PreparedTokenAuthentication().authenticate(request)
     except AuthenticationFailed:
         return None
     return str(authenticated[0].pk) if authenticated else None

@@ -212,6 +212,7 @@ def profile(environment: dict[str, str], *, token: str, requests: int) -> None:
             "bench.autosave.profile_request",
             f"--token={token}",
             f"--requests={requests}",
+            "--top=90",
         ],
         cwd=REPO_ROOT,
         env=environment,
