@@ -1,3 +1,4 @@
+import re
 import threading
 
 import pytest
@@ -75,6 +76,34 @@ def test_autosave_fast_path_is_one_update_plus_a_snapshot_at_most_once(api, draf
     update_sql = second.captured_queries[1]["sql"]
     assert "RETURNING" in update_sql
     assert '"version" = 2' in update_sql or "version = 2" in update_sql
+
+
+@pytest.mark.django_db(transaction=True)
+def test_autosave_writes_no_indexed_column_so_postgresql_can_update_in_place(
+    api, draft
+):
+    with CaptureQueriesContext(connection) as captured:
+        autosave(api, draft.id, 1, title="one", body="two")
+    update_sql = next(
+        q["sql"] for q in captured.captured_queries if q["sql"].startswith("UPDATE")
+    )
+    assignments = update_sql.split(" SET ", 1)[1].split(" WHERE ", 1)[0]
+    written = set(re.findall(r'(?:^|, )"?(\w+)"? = ', assignments))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = %s",
+            [Draft._meta.db_table],
+        )
+        index_definitions = [row[0] for row in cursor.fetchall()]
+
+    assert {"title", "body", "version", "updated_at"} <= written
+    indexed = {
+        column
+        for definition in index_definitions
+        for column in written
+        if re.search(rf"\b{column}\b", definition)
+    }
+    assert indexed == set()  # else every autosave also writes index entries (no HOT)
 
 
 def test_edits_to_different_fields_at_the_same_version_are_merged(api, draft):
