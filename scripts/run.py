@@ -67,9 +67,10 @@ def child_commands(environment: dict[str, str]) -> dict[str, list[str]]:
             "config.wsgi:application",
             "--bind", f"{host}:{port}",
             "--workers", environment.get("WEB_CONCURRENCY", "2"),
-            # Threads overlap database and storage waits; this is the configuration
-            # the benchmarks measured (bench/autosave).
-            "--worker-class", "gthread",
+            # Threads overlap database and storage waits; gthread with a cap on the
+            # requests per keep-alive connection, so connections spread over the
+            # processes. This is the configuration the benchmarks measured.
+            "--worker-class", "config.gunicorn_worker.KeepAliveCappedThreadWorker",
             "--threads", environment.get("WEB_THREADS", "4"),
             "--graceful-timeout", "5",
         ],

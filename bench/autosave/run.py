@@ -52,7 +52,11 @@ STOP_GRACE_SECONDS = 10
 
 def add_server_arguments(parser: argparse.ArgumentParser, *, database: str) -> None:
     """The gunicorn, profiling and database options every HTTP benchmark shares."""
-    parser.add_argument("--worker-class", default="gthread")
+    parser.add_argument(
+        "--worker-class",
+        default="config.gunicorn_worker.KeepAliveCappedThreadWorker",
+        help="make run's: gthread, ending a keep-alive connection every 100 requests",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument(
