@@ -22,8 +22,13 @@ TERMINAL_STATUSES = (MediaStatus.READY, MediaStatus.FAILED, MediaStatus.EXPIRED)
 
 class MediaAsset(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # No index of their own: media_owner_pending and media_draft_position lead with
+    # them, and every lease would pay for two more index entries.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="media"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="media",
+        db_index=False,
     )
     draft = models.ForeignKey(
         "drafts.Draft",
@@ -31,6 +36,7 @@ class MediaAsset(models.Model):
         null=True,
         blank=True,
         related_name="media",
+        db_index=False,
     )
     position = models.PositiveSmallIntegerField(null=True, blank=True)
     status = models.CharField(

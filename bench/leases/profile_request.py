@@ -2,7 +2,11 @@
 
 Run by `run.py --profile N` in the benchmark's server environment, or by hand with it:
 
-    python -m bench.leases.profile_request --token KEY [--requests 2000]
+    python -m bench.leases.profile_request --token KEY --lease-tokens FILE \
+        [--requests 2000]
+
+The baseline runs as `--token`'s user; leases rotate through the users whose tokens
+FILE lists, one a line, 50 leases each (poster's default limit of pending leases).
 
 Uses autosave's WSGI call and profile table (bench/autosave/profile_request.py).
 Prints for each kind the mean wall and CPU time per request and its SQL; then, per
@@ -30,6 +34,15 @@ from bench.autosave.profile_request import (
 
 REQUEST_KINDS = ("baseline", "lease", "lease_put")
 WARMUP_REQUESTS = 200
+LEASES_PER_USER = 50
+
+
+def users_needed(requests: int) -> int:
+    """Users enough for every lease this profile sends, 50 each."""
+    leases = (WARMUP_REQUESTS + 1 + 2 * requests) * (len(REQUEST_KINDS) - 1)
+    return -(-leases // LEASES_PER_USER)
+
+
 POSTER_PACKAGES = ("config/", "media_uploads/", "drafts/", "poster/")
 
 
@@ -51,6 +64,7 @@ def print_poster_functions(kind: str, profiler: cProfile.Profile, *, requests: i
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--token", required=True)
+    parser.add_argument("--lease-tokens", required=True, type=argparse.FileType())
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--top", type=int, default=25)
     arguments = parser.parse_args()
@@ -70,6 +84,11 @@ def main() -> None:
     assert status == 201, created
     draft_id = json.loads(created)["id"]
     chooser = random.Random(7)
+    lease_auths = (
+        {"Authorization": f"Token {token.strip()}"}
+        for token in arguments.lease_tokens
+        for _ in range(LEASES_PER_USER)
+    )
 
     def request(kind: str) -> Callable[[], None]:
         def one() -> None:
@@ -85,8 +104,9 @@ def main() -> None:
                 if kind == "lease_put":
                     body["sha256"] = chooser.randbytes(32).hex()
                 path, expected = "/api/v1/media/", 201
+            headers = auth if kind == "baseline" else next(lease_auths)
             status, payload = wsgi_call(
-                application, "POST", path, json.dumps(body).encode(), auth
+                application, "POST", path, json.dumps(body).encode(), headers
             )
             assert status == expected, (status, payload[:300])
 

@@ -61,7 +61,6 @@ def report(results: dict, summary: dict, presign: dict) -> None:
     shapes = {
         "leases": "S3Storage.upload_instruction POST",
         "lease_put": "S3Storage.upload_instruction PUT",
-        "per_user": "S3Storage.upload_instruction POST",
     }
     for name, instruction in shapes.items():
         if name in results and instruction in presign and results[name]["all"]["rps"]:

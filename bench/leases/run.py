@@ -5,13 +5,14 @@
 Uses the autosave benchmark's harness as is (bench/autosave/run.py: database,
 environment, gunicorn; loadgen.py's slices; report.py's table): recreates the
 PostgreSQL database `poster_bench_leases`, migrates it, creates the `bench` API user
-and one user per client, and starts gunicorn with poster's settings plus the baseline
-view. poster runs with STORAGE_BACKEND=s3 against a loopback "S3" that only counts
-connections: presigning is local computation, so a lease must never contact it, and
-the run says how many connections it saw. Then, back to back against that server and
-interleaved in `--rounds` (loadgen.py here says what each phase does): the baseline,
-leases as the bench user (the headline), leases with a SHA-256 (presigned PUT), and
-leases with one user per client.
+and, for each lease client, users enough to take 50 leases as each (poster's default
+limit of pending leases, which the server keeps), and starts gunicorn with poster's
+settings plus the baseline view. poster runs with STORAGE_BACKEND=s3 against a
+loopback "S3" that only counts connections: presigning is local computation, so a
+lease must never contact it, and the run says how many connections it saw. Then,
+back to back against that server and interleaved in `--rounds` (loadgen.py here says
+what each phase does): the baseline, leases (the headline) and leases with a SHA-256
+(presigned PUT).
 
 Before the load, presign.py times presigning alone in-process. `--profile N` skips
 the load and profiles N in-process requests of each kind instead (profile_request.py).
@@ -41,16 +42,29 @@ sys.path.insert(0, str(REPO_ROOT))  # run as a script: make `bench` importable
 
 from bench.autosave import report as autosave_report  # noqa: E402
 from bench.autosave import run as harness  # noqa: E402
-from bench.leases import loadgen, report  # noqa: E402
+from bench.leases import loadgen, profile_request, report  # noqa: E402
 
 RESULTS_PATH = REPO_ROOT / "var" / "bench" / "leases.json"
 CACHE_URL = "redis://127.0.0.1:6379/13"
 UNLIMITED_RATE = "100000/s"
+# A generous bound on any phase's leases per second, to create users enough.
+MAX_LEASES_PER_SECOND = 1500
 USERS_SCRIPT = """
 import json
+from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
 from poster.accounts import api_user_ensure
-users = [api_user_ensure(username=name) for name in {names!r}]
-print(json.dumps([[each.user.pk, each.token] for each in users]))
+bench = api_user_ensure(username="bench")
+User = get_user_model()
+users = User.objects.bulk_create(
+    [User(username=f"bench-lease-{{n}}", password="!") for n in range({count})]
+)
+tokens = Token.objects.bulk_create(
+    [Token(key=Token.generate_key(), user=user) for user in users]
+)
+pairs = [[bench.user.pk, bench.token]]
+pairs += [[token.user.pk, token.key] for token in tokens]
+print(json.dumps(pairs))
 """
 
 
@@ -116,7 +130,7 @@ def lease_environment(url: str, var_dir: str, *, s3_url: str) -> dict[str, str]:
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
         "AWS_EC2_METADATA_DISABLED": "true",
-        "MEDIA_MAX_PENDING": "100000000",
+        "MEDIA_MAX_PENDING": str(loadgen.LEASES_PER_USER),
         "CACHE_URL": CACHE_URL,
         **{
             f"THROTTLE_{kind}": UNLIMITED_RATE
@@ -128,15 +142,34 @@ def lease_environment(url: str, var_dir: str, *, s3_url: str) -> dict[str, str]:
 
 
 def users_create(environment: dict[str, str], count: int) -> list[loadgen.ApiUser]:
-    """The `bench` user first, then `bench-lease-1` .. `count`, in one process."""
-    names = ["bench", *(f"bench-lease-{number}" for number in range(1, count + 1))]
+    """The `bench` user first, then `count` users `bench-lease-0` .., in one process."""
     printed = harness.manage(
-        environment, "shell", "-c", USERS_SCRIPT.format(names=names)
+        environment, "shell", "-c", USERS_SCRIPT.format(count=count)
     )
     return [
         loadgen.ApiUser(id=pk, token=token)
         for pk, token in json.loads(printed.splitlines()[-1])
     ]
+
+
+def lease_slots(
+    arguments: argparse.Namespace, users: list[loadgen.ApiUser]
+) -> dict[str, list[loadgen.LeaseSlot]]:
+    """Each lease phase's clients, each with users of its own."""
+    per_client = users_per_client(arguments)
+    pool = iter(users)
+    return {
+        phase: [
+            loadgen.LeaseSlot([next(pool) for _ in range(per_client)])
+            for _ in range(arguments.clients)
+        ]
+        for phase in ("leases", "lease_put")
+    }
+
+
+def users_per_client(arguments: argparse.Namespace) -> int:
+    leases = MAX_LEASES_PER_SECOND * (arguments.warmup + arguments.seconds)
+    return -(-int(leases) // (arguments.clients * loadgen.LEASES_PER_USER)) + 1
 
 
 def database_vacuum(url: str) -> None:
@@ -186,21 +219,20 @@ def serve_and_drive(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    bench_user, own_users = users[0], users[1:]
+    bench_user, slots = users[0], lease_slots(arguments, users[1:])
     try:
         harness.gunicorn_wait_ready(server, port)
         bench = loadgen.LeaseBench(
             port=port, token=bench_user.token, database_url=environment["DATABASE_URL"]
         )
-        sample = asyncio.run(loadgen.lease_once(bench, bench_user))["upload"]
+        sample = asyncio.run(loadgen.lease_once(bench, users[-1]))["upload"]
         if not sample["url"].startswith(s3.url):
             raise RuntimeError(f"the lease does not point at {s3.url}: {sample}")
         print(f"a lease's instruction: {sample['method']} {sample['url']}", flush=True)
         return asyncio.run(
             loadgen.drive(
                 bench=bench,
-                bench_user=bench_user,
-                own_users=own_users,
+                slots=slots,
                 server_pid=server.pid,
                 database=arguments.database,
                 client_count=arguments.clients,
@@ -228,15 +260,22 @@ def main() -> int:
             url = harness.database_url(arguments.admin_url, arguments.database)
             environment = lease_environment(url, var_dir, s3_url=s3.url)
             harness.manage(environment, "migrate", "--noinput", "--verbosity=0")
-            users = users_create(environment, arguments.clients)
             if arguments.profile:
+                count = profile_request.users_needed(arguments.profile)
+                users = users_create(environment, count)
+                tokens_path = Path(var_dir) / "lease-tokens.txt"
+                tokens_path.write_text("".join(f"{u.token}\n" for u in users[1:]))
                 module_run(
                     environment,
                     "bench.leases.profile_request",
                     f"--token={users[0].token}",
+                    f"--lease-tokens={tokens_path}",
                     f"--requests={arguments.profile}",
                 )
                 return 0
+            # One spare user at the end takes the sample lease.
+            count = 2 * arguments.clients * users_per_client(arguments) + 1
+            users = users_create(environment, count)
             presign = presign_measure(
                 environment, calls=arguments.presign_calls, var_dir=var_dir
             )

@@ -16,13 +16,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from drafts.models import Draft
-from media_uploads.models import MediaAsset, MediaStatus
+from media_uploads.models import MediaAsset
 from media_uploads.services.errors import (
     DraftMediaLimitReached,
     DraftNotUsable,
     FileTooLarge,
     TooManyPendingUploads,
     UnsupportedMediaType,
+)
+from media_uploads.services.statements import (
+    media_asset_insert_within_pending_limit,
 )
 from media_uploads.storage import get_storage
 from media_uploads.storage.base import UploadInstruction
@@ -81,32 +84,36 @@ def media_lease_create(
         )
     now = timezone.now()
     asset_id = uuid.uuid4()
-    with transaction.atomic():
-        # Lock the owner's row so concurrent leases cannot overshoot the limit.
-        user_lock(owner)
-        pending = MediaAsset.objects.filter(
-            owner=owner, status=MediaStatus.AWAITING_UPLOAD, expires_at__gt=now
-        ).count()
-        if pending >= settings.MEDIA_MAX_PENDING:
-            raise TooManyPendingUploads(
-                headers={"Retry-After": str(settings.MEDIA_LEASE_SECONDS)}
+    asset = MediaAsset(
+        id=asset_id,
+        owner=owner,
+        filename=filename_sanitize(filename),
+        content_type=content_type,
+        size_bytes=size_bytes,
+        sha256=sha256 or "",
+        original_key=f"uploads/{owner.pk}/{asset_id}",
+        expires_at=now + timedelta(seconds=settings.MEDIA_LEASE_SECONDS),
+        created_at=now,
+        updated_at=now,
+    )
+    if draft_id is None:
+        is_inserted = media_asset_insert_within_pending_limit(
+            asset, limit=settings.MEDIA_MAX_PENDING, now=now
+        )
+    else:
+        with transaction.atomic():
+            # The owner's limit lock before the draft's row, the order every path
+            # takes them in; the draft's lock keeps its limit of media.
+            user_lock(owner)
+            asset.draft = draft_lock_for_media(draft_id=draft_id, owner=owner)
+            draft_media_limit_check(asset.draft, adding=1)
+            asset.position = MediaAsset.objects.filter(draft=asset.draft).count()
+            is_inserted = media_asset_insert_within_pending_limit(
+                asset, limit=settings.MEDIA_MAX_PENDING, now=now
             )
-        draft, position = None, None
-        if draft_id is not None:
-            draft = draft_lock_for_media(draft_id=draft_id, owner=owner)
-            draft_media_limit_check(draft, adding=1)
-            position = MediaAsset.objects.filter(draft=draft).count()
-        asset = MediaAsset.objects.create(
-            id=asset_id,
-            owner=owner,
-            draft=draft,
-            position=position,
-            filename=filename_sanitize(filename),
-            content_type=content_type,
-            size_bytes=size_bytes,
-            sha256=sha256 or "",
-            original_key=f"uploads/{owner.pk}/{asset_id}",
-            expires_at=now + timedelta(seconds=settings.MEDIA_LEASE_SECONDS),
+    if not is_inserted:
+        raise TooManyPendingUploads(
+            headers={"Retry-After": str(settings.MEDIA_LEASE_SECONDS)}
         )
     upload = get_storage().upload_instruction(
         key=asset.original_key,

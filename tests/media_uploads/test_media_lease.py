@@ -1,11 +1,14 @@
 import hashlib
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from drafts.services import draft_create
 from media_uploads.models import MediaAsset
+from tests.conftest import token_client
 
 
 def lease(api, **overrides):
@@ -150,3 +153,71 @@ def test_missing_fields_get_400(api, local_storage):
         "content_type",
         "size_bytes",
     }
+
+
+def lease_burst(username: str, *, clients: int, leases_each: int) -> list[int]:
+    """Lease from `clients` threads at once, as one user; every answer's status."""
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(clients)
+
+    def client_loop() -> None:
+        client = token_client(username)
+        try:
+            start.wait(timeout=30)
+            for _ in range(leases_each):
+                statuses.append(lease(client).status_code)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=client_loop) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    return statuses
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_leases_of_one_user_never_overshoot_the_limit(
+    local_storage, settings
+):
+    settings.MEDIA_MAX_PENDING = 5
+    # A race shows only now and then: burst for several users.
+    for attempt in range(8):
+        owner = token_client(f"uploader-{attempt}").user
+
+        statuses = lease_burst(owner.username, clients=16, leases_each=2)
+
+        assert sorted(statuses) == [201] * 5 + [429] * 27
+        assert MediaAsset.objects.filter(owner=owner).count() == 5
+    # Another user's limit is their own.
+    assert lease(token_client("bystander")).status_code == 201
+
+
+def test_lease_row_holds_what_the_answer_says(api, user, local_storage):
+    sha256 = hashlib.sha256(b"x").hexdigest()
+
+    body = lease(api, sha256=sha256.upper(), size_bytes=77).json()
+
+    asset = MediaAsset.objects.get(id=body["id"])
+    assert (
+        api.get(f"/api/v1/media/{asset.id}/").json()["expires_at"]
+        == (body["expires_at"])
+    )
+    assert (asset.owner_id, asset.status, asset.sha256, asset.size_bytes) == (
+        user.pk,
+        "awaiting_upload",
+        sha256,
+        77,
+    )
+    assert (asset.draft_id, asset.position, asset.processing_attempts) == (
+        None,
+        None,
+        0,
+    )
+    assert asset.created_at == asset.updated_at
+    assert abs(asset.created_at - timezone.now()) < timedelta(seconds=5)
