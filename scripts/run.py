@@ -122,7 +122,8 @@ def main() -> int:
     demo_password = read_or_create_secret(VAR_DIR / "demo_password", 12)
     token = manage(
         environment, "create_api_user", DEMO_USERNAME, "--superuser",
-        "--password", demo_password,
+        # One argument: a random password may begin with "-".
+        f"--password={demo_password}",
     )  # fmt: skip
     manage(environment, "create_community", DEMO_COMMUNITY, "--title", "General")
     base_url = f"http://127.0.0.1:{environment.get('PORT', '8000')}"
