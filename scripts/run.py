@@ -67,10 +67,9 @@ def child_commands(environment: dict[str, str]) -> dict[str, list[str]]:
             "config.wsgi:application",
             "--bind", f"{host}:{port}",
             "--workers", environment.get("WEB_CONCURRENCY", "2"),
-            # Threads overlap database and storage waits; gthread with a cap on the
-            # requests per keep-alive connection, so connections spread over the
-            # processes. This is the configuration the benchmarks measured.
-            "--worker-class", "config.gunicorn_worker.KeepAliveCappedThreadWorker",
+            # Threads overlap database and storage waits; gthread made steady under
+            # load (config/gunicorn_worker.py). The benchmarks measured this.
+            "--worker-class", "config.gunicorn_worker.SteadyThreadWorker",
             "--threads", environment.get("WEB_THREADS", "4"),
             "--graceful-timeout", "5",
         ],

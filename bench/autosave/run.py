@@ -17,8 +17,9 @@ Prints requests/s, p50 and p99 per phase and outcome, lost writes, the CPU gunic
 and PostgreSQL spent per request (steadier than requests/s when something else runs
 on the machine), the autosave/baseline throughput ratio and the p99 against the
 targets (>= 0.75x, <= 50 ms), and writes it all to var/bench/autosave.json. gunicorn
-(gthread, 2 workers x 4 threads by default: one process per core, threads to overlap
-database round trips, keep-alive) is stopped and the database dropped on every exit.
+(make run's gthread worker, 2 workers x 4 threads by default: one process per core,
+threads to overlap database round trips, keep-alive) is stopped and the database
+dropped on every exit.
 """
 
 import argparse
@@ -54,8 +55,8 @@ def add_server_arguments(parser: argparse.ArgumentParser, *, database: str) -> N
     """The gunicorn, profiling and database options every HTTP benchmark shares."""
     parser.add_argument(
         "--worker-class",
-        default="config.gunicorn_worker.KeepAliveCappedThreadWorker",
-        help="make run's: gthread, ending a keep-alive connection every 100 requests",
+        default="config.gunicorn_worker.SteadyThreadWorker",
+        help="make run's: gthread, steady under load (config/gunicorn_worker.py)",
     )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)

@@ -1,7 +1,9 @@
+import gc
 import http.client
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
-from config.gunicorn_worker import KEEPALIVE_REQUESTS
+from config.gunicorn_worker import KEEPALIVE_REQUESTS, SteadyThreadWorker
 
 
 def test_keep_alive_connection_ends_after_its_request_cap(demo_service):
@@ -25,3 +27,17 @@ def test_keep_alive_connection_ends_after_its_request_cap(demo_service):
     connection.request("GET", "/healthz")  # the client simply reconnects
     assert connection.getresponse().status == 200
     connection.close()
+
+
+def test_worker_freezes_what_loading_the_app_created():
+    worker = object.__new__(SteadyThreadWorker)  # no arbiter, sockets or config
+    worker.app = SimpleNamespace(wsgi=lambda: "the wsgi application")
+    gc.unfreeze()
+
+    worker.load_wsgi()
+
+    try:
+        assert worker.wsgi == "the wsgi application"
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
