@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
-from drafts.models import Draft, DraftRevision
+from drafts.models import EDITABLE_FIELDS, Draft, DraftRevision
 from drafts.services import draft_undelete
 from media_uploads.admin import action_report, thumbnail, thumbnails_prefetch
 from media_uploads.models import MediaAsset
@@ -95,13 +95,7 @@ class DraftAdmin(admin.ModelAdmin):
     fields = (
         "id",
         "owner",
-        "kind",
-        "title",
-        "body",
-        "url",
-        "community",
-        "is_nsfw",
-        "is_spoiler",
+        *EDITABLE_FIELDS,
         "version",
         "created_at",
         "updated_at",

@@ -24,6 +24,7 @@ dropped on every exit.
 
 import argparse
 import asyncio
+import contextlib
 import functools
 import json
 import os
@@ -35,6 +36,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -226,14 +228,14 @@ def profile(environment: dict[str, str], *, token: str, requests: int) -> None:
     )
 
 
-def serve_and_drive(
-    arguments: argparse.Namespace,
-    environment: dict[str, str],
-    *,
-    token: str,
-    log_path: Path,
-) -> dict:
-    """Start gunicorn, run the phases against it, and stop it whatever happens."""
+@contextlib.contextmanager
+def gunicorn_serving(
+    arguments: argparse.Namespace, environment: dict[str, str], *, log_path: Path
+) -> Iterator[tuple[subprocess.Popen, int]]:
+    """gunicorn on a free port, ready; its log's tail on failure; stopped on exit.
+
+    Yields the server process and its port.
+    """
     port = free_port()
     with log_path.open("w") as log:
         server = subprocess.Popen(
@@ -246,6 +248,24 @@ def serve_and_drive(
         )
     try:
         gunicorn_wait_ready(server, port)
+        yield server, port
+    except BaseException:
+        print(f"gunicorn's log:\n{log_path.read_text()[-3000:]}", file=sys.stderr)
+        raise
+    finally:
+        gunicorn_stop(server)
+
+
+def serve_and_drive(
+    arguments: argparse.Namespace,
+    environment: dict[str, str],
+    *,
+    token: str,
+    log_path: Path,
+) -> dict:
+    """Start gunicorn, run the phases against it, and stop it whatever happens."""
+    serving = gunicorn_serving(arguments, environment, log_path=log_path)
+    with serving as (server, port):
         return asyncio.run(
             loadgen.drive(
                 port=port,
@@ -263,11 +283,6 @@ def serve_and_drive(
                 ),
             )
         )
-    except BaseException:
-        print(f"gunicorn's log:\n{log_path.read_text()[-3000:]}", file=sys.stderr)
-        raise
-    finally:
-        gunicorn_stop(server)
 
 
 def main() -> int:

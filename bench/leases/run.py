@@ -209,21 +209,13 @@ def serve_and_drive(
     log_path: Path,
 ) -> dict:
     """Start gunicorn, run the phases against it, and stop it whatever happens."""
-    port = harness.free_port()
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            harness.gunicorn_command(arguments, port),
-            cwd=REPO_ROOT,
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
     bench_user, slots = users[0], lease_slots(arguments, users[1:])
-    try:
-        harness.gunicorn_wait_ready(server, port)
+    serving = harness.gunicorn_serving(arguments, environment, log_path=log_path)
+    with serving as (server, port):
         bench = loadgen.LeaseBench(
-            port=port, token=bench_user.token, database_url=environment["DATABASE_URL"]
+            port=port,
+            token=bench_user.token,
+            database_url=environment["DATABASE_URL"],
         )
         sample = asyncio.run(loadgen.lease_once(bench, users[-1]))["upload"]
         if not sample["url"].startswith(s3.url):
@@ -243,11 +235,6 @@ def serve_and_drive(
                 before_slice=lambda: database_vacuum(environment["DATABASE_URL"]),
             )
         )
-    except BaseException:
-        print(f"gunicorn's log:\n{log_path.read_text()[-3000:]}", file=sys.stderr)
-        raise
-    finally:
-        harness.gunicorn_stop(server)
 
 
 def main() -> int:

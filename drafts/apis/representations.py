@@ -13,6 +13,7 @@ from config.text_fields import PlainTextField
 from drafts.models import (
     BODY_MAX_LENGTH,
     COMMUNITY_NAME_PATTERN,
+    EDITABLE_FIELDS,
     TITLE_MAX_LENGTH,
     URL_MAX_LENGTH,
     Draft,
@@ -101,13 +102,7 @@ class DraftFieldsSerializer(serializers.ModelSerializer):
         model = Draft
         fields = [
             "id",
-            "kind",
-            "title",
-            "body",
-            "url",
-            "community",
-            "is_nsfw",
-            "is_spoiler",
+            *EDITABLE_FIELDS,
             "version",
             "created_at",
             "updated_at",
