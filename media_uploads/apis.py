@@ -191,8 +191,9 @@ def media_response(
     request: Request, asset: MediaAsset, *, status_code: int = status.HTTP_200_OK
 ) -> Response:
     """The asset; while it is processed, Retry-After says when to look again."""
-    is_pending = asset.status in (MediaStatus.UPLOADED, MediaStatus.PROCESSING)
-    headers = {"Retry-After": PROCESSING_RETRY_AFTER_SECONDS} if is_pending else {}
+    headers = (
+        {"Retry-After": PROCESSING_RETRY_AFTER_SECONDS} if asset.is_processing else {}
+    )
     return Response(
         MediaOutputSerializer(asset, context={"request": request}).data,
         status=status_code,
@@ -279,9 +280,10 @@ class MediaCompleteApi(APIView):
     )
     def post(self, request: Request, asset_id) -> Response:
         asset = media_complete(asset_id=asset_id, owner=request.user)
-        is_pending = asset.status in (MediaStatus.UPLOADED, MediaStatus.PROCESSING)
         return media_response(
             request,
             asset,
-            status_code=status.HTTP_202_ACCEPTED if is_pending else status.HTTP_200_OK,
+            status_code=(
+                status.HTTP_202_ACCEPTED if asset.is_processing else status.HTTP_200_OK
+            ),
         )

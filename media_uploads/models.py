@@ -16,8 +16,8 @@ class MediaStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
-UNFINISHED_STATUSES = (MediaStatus.AWAITING_UPLOAD,)
-TERMINAL_STATUSES = (MediaStatus.READY, MediaStatus.FAILED, MediaStatus.EXPIRED)
+# Uploaded and not yet ready or failed: the worker owns the asset.
+PROCESSABLE_STATUSES = (MediaStatus.UPLOADED, MediaStatus.PROCESSING)
 
 
 class MediaAsset(models.Model):
@@ -84,6 +84,10 @@ class MediaAsset(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename or 'media'} ({self.status})"
+
+    @property
+    def is_processing(self) -> bool:
+        return self.status in PROCESSABLE_STATUSES
 
 
 class MediaVariant(models.Model):

@@ -19,7 +19,7 @@ from rest_framework import status
 from config.api_errors import ApiError
 from drafts.models import EDITABLE_FIELDS, Draft, DraftKind, version_stamp_field
 from drafts.services import DraftConflict, DraftPublished, draft_lock
-from media_uploads.models import MediaAsset, MediaStatus
+from media_uploads.models import PROCESSABLE_STATUSES, MediaAsset, MediaStatus
 from poster.models import Community, Post, PostMedia, PostStatus
 
 
@@ -245,7 +245,7 @@ def posts_publish_due(*, now: datetime | None = None) -> int:
         )
         post_finish_if_media_settled(post_id=post_id)
     waiting = Post.objects.filter(status=PostStatus.PENDING_MEDIA).exclude(
-        media__asset__status__in=(MediaStatus.UPLOADED, MediaStatus.PROCESSING)
+        media__asset__status__in=PROCESSABLE_STATUSES
     )
     for post_id in list(waiting.values_list("id", flat=True)[:500]):
         post_finish_if_media_settled(post_id=post_id)

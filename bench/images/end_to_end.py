@@ -164,13 +164,13 @@ def asset_upload(owner, photo: Path):
 
 def wait_until_ready(asset_ids: list, *, started: float) -> float:
     """Poll until every asset is ready; return perf_counter() when all were."""
-    from media_uploads.models import MediaAsset, MediaStatus
+    from media_uploads.models import PROCESSABLE_STATUSES, MediaAsset, MediaStatus
 
     pending = set(asset_ids)
     while True:
         settled = (
             MediaAsset.objects.filter(id__in=pending)
-            .exclude(status__in=(MediaStatus.UPLOADED, MediaStatus.PROCESSING))
+            .exclude(status__in=PROCESSABLE_STATUSES)
             .values_list("id", "status", "failure_code", "failure_message")
         )
         for asset_id, status, code, message in settled:

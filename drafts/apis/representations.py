@@ -2,7 +2,6 @@
 
 import re
 
-from django.conf import settings
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -54,9 +53,8 @@ class DraftInputSerializer(HotPathSerializer):
     community = PlainTextField(max_length=21)
     is_nsfw = serializers.BooleanField()
     is_spoiler = serializers.BooleanField()
-    media = serializers.ListField(
-        child=serializers.UUIDField(), max_length=settings.MEDIA_MAX_PER_DRAFT
-    )
+    # The limit of media per draft is the service's to enforce (403).
+    media = serializers.ListField(child=serializers.UUIDField())
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):

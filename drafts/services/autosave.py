@@ -9,7 +9,6 @@ DRAFT_REVISION_INTERVAL from autosaves, and always before a merge or a restore.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -102,15 +101,14 @@ def _draft_merge(
     draft = draft_lock(draft_id=draft_id, owner=owner)
     is_merged = base_version != draft.version
     changed_since = fields_changed_since(draft, base_version, list(changes))
+    current = {name: _draft_field_value(draft, name) for name in changes}
     # A field that already holds the sent value is no conflict: a duplicate delivery
     # of the same edit becomes a no-op instead of a 412.
-    conflicting = [
-        name for name in changed_since if getattr(draft, name) != changes[name]
-    ]
+    conflicting = [name for name in changed_since if current[name] != changes[name]]
     if conflicting:
         raise DraftConflict(draft=draft, conflicting_fields=conflicting)
     effective = {
-        name: value for name, value in changes.items() if getattr(draft, name) != value
+        name: value for name, value in changes.items() if current[name] != value
     }
     if not effective:
         return AutosaveResult(draft=draft, is_merged=is_merged)
@@ -119,17 +117,18 @@ def _draft_merge(
         draft_revision_snapshot(
             draft_id=draft.id, reason=RevisionReason.BEFORE_MERGE, now=now
         )
-    draft_apply(draft, changes=effective, now=now)
+    draft_apply(draft, changes=effective)
     return AutosaveResult(draft=draft, is_merged=is_merged)
 
 
 def _draft_field_value(draft: Draft, name: str) -> Any:
+    """The draft's value of an editable field; for media, their ids in order."""
     if name == MEDIA_FIELD:
         return list(media_of_draft(draft_id=draft.id).values_list("id", flat=True))
     return getattr(draft, name)
 
 
-def draft_apply(draft: Draft, *, changes: DraftChanges, now: datetime) -> None:
+def draft_apply(draft: Draft, *, changes: DraftChanges) -> None:
     """Write `changes` to a locked draft as its next version."""
     draft.version += 1
     updated_fields = ["version", "updated_at"]
@@ -141,5 +140,4 @@ def draft_apply(draft: Draft, *, changes: DraftChanges, now: datetime) -> None:
             setattr(draft, name, value)
             updated_fields += [name, version_stamp_field(name)]
         setattr(draft, version_stamp_field(name), draft.version)
-    draft.updated_at = now
-    draft.save(update_fields=updated_fields)
+    draft.save(update_fields=updated_fields)  # updated_at: auto_now

@@ -43,6 +43,5 @@ def draft_revision_restore(
     draft_apply(
         draft,
         changes={name: getattr(revision, name) for name in EDITABLE_FIELDS},
-        now=now,
     )
     return draft

@@ -41,9 +41,8 @@ def media_update(
             asset.draft, asset.position = None, None
         elif draft_id != asset.draft_id:
             draft = draft_lock_for_media(draft_id=draft_id, owner=owner)
-            draft_media_limit_check(draft, adding=1)
             asset.draft = draft
-            asset.position = MediaAsset.objects.filter(draft=draft).count()
+            asset.position = draft_media_limit_check(draft, adding=1)
         updated_fields += ["draft", "position"]
     if "position" in changes and asset.draft_id is not None:
         _draft_media_move(asset, to_position=changes["position"])

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from media_uploads.models import MediaAsset, MediaStatus
+from media_uploads.models import PROCESSABLE_STATUSES, MediaAsset, MediaStatus
 from media_uploads.selectors import MediaNotFound
 from media_uploads.services.completion import media_complete
 from media_uploads.services.deletion import MediaInUse, media_delete
@@ -55,7 +55,7 @@ def media_cleanup(*, now: datetime | None = None) -> CleanupReport:
     failed_before = now - timedelta(seconds=settings.MEDIA_FAILED_MAX_AGE_SECONDS)
     abandoned = MediaAsset.objects.filter(
         draft__isnull=True, post_uses__isnull=True, created_at__lt=unattached_before
-    ).exclude(status__in=(MediaStatus.UPLOADED, MediaStatus.PROCESSING))
+    ).exclude(status__in=PROCESSABLE_STATUSES)
     old_failures = MediaAsset.objects.filter(
         status=MediaStatus.FAILED, updated_at__lt=failed_before
     )

@@ -58,12 +58,14 @@ def draft_lock_for_media(*, draft_id: UUID, owner: AbstractBaseUser) -> Draft:
     return draft
 
 
-def draft_media_limit_check(draft: Draft, *, adding: int) -> None:
+def draft_media_limit_check(draft: Draft, *, adding: int) -> int:
+    """How many media the draft holds; raise if `adding` more would pass the limit."""
     attached = MediaAsset.objects.filter(draft=draft).count()
     if attached + adding > settings.MEDIA_MAX_PER_DRAFT:
         raise DraftMediaLimitReached(
             f"A draft holds at most {settings.MEDIA_MAX_PER_DRAFT} media."
         )
+    return attached
 
 
 def media_lease_create(
@@ -106,8 +108,8 @@ def media_lease_create(
             # takes them in; the draft's lock keeps its limit of media.
             user_lock(owner)
             asset.draft = draft_lock_for_media(draft_id=draft_id, owner=owner)
-            draft_media_limit_check(asset.draft, adding=1)
-            asset.position = MediaAsset.objects.filter(draft=asset.draft).count()
+            # The next position: after the media the draft already holds.
+            asset.position = draft_media_limit_check(asset.draft, adding=1)
             is_inserted = media_asset_insert_within_pending_limit(
                 asset, limit=settings.MEDIA_MAX_PENDING, now=now
             )

@@ -37,7 +37,12 @@ from media_uploads.images import (
     Variant,
     process_image,
 )
-from media_uploads.models import MediaAsset, MediaStatus, MediaVariant
+from media_uploads.models import (
+    PROCESSABLE_STATUSES,
+    MediaAsset,
+    MediaStatus,
+    MediaVariant,
+)
 from media_uploads.services.deletion import stored_objects_delete_later
 from media_uploads.storage import get_storage
 from media_uploads.storage.base import ObjectMissing, ObjectTooLarge
@@ -45,7 +50,6 @@ from poster.services import posts_finish_waiting_for_media
 
 logger = logging.getLogger(__name__)
 
-PROCESSABLE_STATUSES = (MediaStatus.UPLOADED, MediaStatus.PROCESSING)
 FORMAT_EXTENSIONS = {"webp": "webp", "jpeg": "jpg"}
 
 

@@ -7,10 +7,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from config.celery import app as celery_app
-from media_uploads.models import MediaAsset
+from media_uploads.models import PROCESSABLE_STATUSES, MediaAsset
 from media_uploads.services.completion import PROCESS_IMAGE_TASK
 from media_uploads.services.processing import (
-    PROCESSABLE_STATUSES,
     media_attempt_limit,
     media_fail,
 )

@@ -89,3 +89,42 @@ def test_concurrent_media_and_text_edits_merge(api, user, draft):
         str(second.id),
         str(first.id),
     ]
+
+
+def test_resending_the_current_media_order_is_no_change_and_no_conflict(
+    api, user, draft
+):
+    first, second = attach(user, draft, 2)
+    order = [str(second.id), str(first.id)]
+    autosave(api, draft.id, 1, media=order)  # version 2
+    autosave(api, draft.id, 2, title="typed meanwhile")  # version 3
+
+    duplicate = autosave(api, draft.id, 2, media=order)  # late, second delivery
+    current = autosave(api, draft.id, 3, media=order)
+
+    assert duplicate.status_code == 200
+    assert (current.status_code, current.json()["version"]) == (200, 3)
+    draft.refresh_from_db()
+    assert draft.version == 3
+    assert draft.revisions.count() == 1  # the first autosave's snapshot, no more
+    listed = api.get(f"/api/v1/drafts/{draft.id}/").json()["media"]
+    assert [m["id"] for m in listed] == order
+
+
+def test_more_media_than_a_draft_holds_gets_403(api, user, draft, settings):
+    settings.MEDIA_MAX_PER_DRAFT = 2
+    settings.MEDIA_MAX_PENDING = 10
+    media = attach(user, draft, 2)
+    other_draft = draft_create(owner=user, changes={})
+    (extra,) = attach(user, other_draft, 1)
+
+    response = autosave(
+        api, draft.id, 1, media=[str(m.id) for m in media] + [str(extra.id)]
+    )
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "draft_media_limit_reached"
+    extra.refresh_from_db()
+    assert extra.draft_id == other_draft.id
+    draft.refresh_from_db()
+    assert draft.version == 1
