@@ -7,7 +7,7 @@ every value is a parameter.
 """
 
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -144,28 +144,50 @@ def _draft_from_row(row: tuple) -> Draft:
 
 
 def draft_revision_snapshot(*, draft_id: UUID, reason: str, now: datetime) -> None:
-    """Copy the draft's current content into its next revision (INSERT ... SELECT)."""
+    """Copy the draft's current content into its next revision and drop the revisions
+    past the newest DRAFT_REVISIONS_KEPT.
+
+    On PostgreSQL one statement does both (the insert feeds the delete through a
+    data-modifying WITH), so an autosave that takes a snapshot stays at two
+    statements however many revisions the draft has. SQLite runs the two in turn.
+    """
+    revision_table = quote_name(DraftRevision._meta.db_table)
+    draft_pk = Draft._meta.pk.get_db_prep_value(draft_id, connection)
+    snapshot_params = [
+        reason,
+        DraftRevision._meta.get_field("created_at").get_db_prep_save(now, connection),
+        draft_pk,
+    ]
+    prune_params = [draft_pk, settings.DRAFT_REVISIONS_KEPT]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH snapshot AS ({_snapshot_sql()}) "
+                f"DELETE FROM {revision_table} r USING snapshot s "
+                f"WHERE r.draft_id = %s AND r.number <= s.number - %s",
+                snapshot_params + prune_params,
+            )
+            return
+        cursor.execute(_snapshot_sql(), snapshot_params)
+        (number,) = cursor.fetchone()
+        cursor.execute(
+            f"DELETE FROM {revision_table} WHERE draft_id = %s AND number <= %s",
+            [draft_pk, number - settings.DRAFT_REVISIONS_KEPT],
+        )
+
+
+@cache
+def _snapshot_sql() -> str:
+    """INSERT ... SELECT of a draft (a parameter) into its next revision."""
     draft_table = quote_name(Draft._meta.db_table)
     revision_table = quote_name(DraftRevision._meta.db_table)
     copied = ", ".join(quote_name(name) for name in EDITABLE_FIELDS)
     copied_from_draft = ", ".join(f"d.{quote_name(name)}" for name in EDITABLE_FIELDS)
     # Only quoted identifiers are interpolated; every value is a parameter.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {revision_table} "
-            f"(draft_id, number, draft_version, reason, {copied}, created_at) "
-            f"SELECT d.id, COALESCE((SELECT MAX(r.number) FROM {revision_table} r "
-            f"WHERE r.draft_id = d.id), 0) + 1, d.version, %s, {copied_from_draft}, %s "
-            f"FROM {draft_table} d WHERE d.id = %s RETURNING number",
-            [
-                reason,
-                DraftRevision._meta.get_field("created_at").get_db_prep_save(
-                    now, connection
-                ),
-                Draft._meta.pk.get_db_prep_value(draft_id, connection),
-            ],
-        )
-        (number,) = cursor.fetchone()
-    oldest_kept = number - settings.DRAFT_REVISIONS_KEPT + 1
-    if oldest_kept > 1:
-        DraftRevision.objects.filter(draft_id=draft_id, number__lt=oldest_kept).delete()
+    return (
+        f"INSERT INTO {revision_table} "
+        f"(draft_id, number, draft_version, reason, {copied}, created_at) "
+        f"SELECT d.id, COALESCE((SELECT MAX(r.number) FROM {revision_table} r "
+        f"WHERE r.draft_id = d.id), 0) + 1, d.version, %s, {copied_from_draft}, %s "
+        f"FROM {draft_table} d WHERE d.id = %s RETURNING number"
+    )

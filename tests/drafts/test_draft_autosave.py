@@ -71,8 +71,10 @@ def test_autosave_fast_path_is_one_update_plus_a_snapshot_at_most_once(api, draf
         [q["sql"].split()[0] for q in c.captured_queries] for c in (first, second)
     ]
     # Token authentication reads the token; then the conditional UPDATE ... RETURNING;
-    # the first autosave also takes the interval's snapshot (INSERT ... SELECT).
-    assert statements == [["SELECT", "UPDATE", "INSERT"], ["SELECT", "UPDATE"]]
+    # the first autosave also takes the interval's snapshot (INSERT ... SELECT, in a
+    # WITH that prunes revisions past the newest 50).
+    assert statements == [["SELECT", "UPDATE", "WITH"], ["SELECT", "UPDATE"]]
+    assert "INSERT INTO" in first.captured_queries[2]["sql"]
     update_sql = second.captured_queries[1]["sql"]
     assert "RETURNING" in update_sql
     assert '"version" = 2' in update_sql or "version = 2" in update_sql

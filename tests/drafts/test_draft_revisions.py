@@ -1,9 +1,13 @@
 from datetime import timedelta
 from unittest import mock
 
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from drafts.models import DraftRevision
+from drafts.services import draft_create
 from tests.drafts.conftest import autosave
 
 
@@ -31,8 +35,11 @@ def test_autosaves_take_at_most_one_snapshot_per_interval(api, draft, settings):
     assert snapshots == [(1, 2, "autosave", "a"), (2, 5, "autosave", "abcd")]
 
 
-def test_only_the_newest_50_revisions_are_kept(api, draft, settings):
+def test_only_the_newest_50_revisions_are_kept(api, user, draft, settings):
     settings.DRAFT_REVISION_INTERVAL = 0
+    neighbour = draft_create(owner=user, changes={})
+    for version in range(1, 4):
+        autosave(api, neighbour.id, version, body=f"other {version}")
     for version in range(1, 56):
         autosave(api, draft.id, version, body=f"text {version}")
 
@@ -42,6 +49,27 @@ def test_only_the_newest_50_revisions_are_kept(api, draft, settings):
         .values_list("number", flat=True)
     )
     assert numbers == list(range(6, 56))
+    assert DraftRevision.objects.filter(draft=neighbour).count() == 3  # its own
+
+
+# Transactional, so the statements are those production runs (no test savepoints).
+@pytest.mark.django_db(transaction=True)
+def test_snapshot_past_the_kept_50_is_still_one_statement(api, draft, settings):
+    settings.DRAFT_REVISION_INTERVAL = 0
+    for version in range(1, 52):
+        autosave(api, draft.id, version, body=f"text {version}")
+
+    with CaptureQueriesContext(connection) as captured:
+        autosave(api, draft.id, 52, body="text 52")
+
+    # Token, the conditional UPDATE, then the snapshot that also prunes.
+    assert [q["sql"].split()[0] for q in captured.captured_queries] == [
+        "SELECT",
+        "UPDATE",
+        "WITH",
+    ]
+    numbers = DraftRevision.objects.filter(draft=draft).values_list("number", flat=True)
+    assert sorted(numbers) == list(range(3, 53))
 
 
 def test_revisions_are_listed_newest_first_and_readable(api, draft, settings):
