@@ -14,7 +14,6 @@ from media_uploads.models import (
     ALT_TEXT_MAX_LENGTH,
     CAPTION_MAX_LENGTH,
     MediaAsset,
-    MediaStatus,
     MediaVariant,
 )
 from media_uploads.selectors import media_get, media_list

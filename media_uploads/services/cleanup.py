@@ -53,8 +53,9 @@ def media_cleanup(*, now: datetime | None = None) -> CleanupReport:
         seconds=settings.MEDIA_UNATTACHED_MAX_AGE_SECONDS
     )
     failed_before = now - timedelta(seconds=settings.MEDIA_FAILED_MAX_AGE_SECONDS)
+    # Detaching sets updated_at, so a day untouched and unattached is a day detached.
     abandoned = MediaAsset.objects.filter(
-        draft__isnull=True, post_uses__isnull=True, created_at__lt=unattached_before
+        draft__isnull=True, post_uses__isnull=True, updated_at__lt=unattached_before
     ).exclude(status__in=PROCESSABLE_STATUSES)
     old_failures = MediaAsset.objects.filter(
         status=MediaStatus.FAILED, updated_at__lt=failed_before

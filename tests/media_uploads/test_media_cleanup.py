@@ -79,8 +79,9 @@ def test_unattached_media_is_deleted_after_a_day_with_its_object(
     abandoned, attached, young = leased(user), leased(user, draft), leased(user)
     for asset in (abandoned, attached, young):
         store(local_storage, asset, tmp_path)
+    day_ago = now - DAY - timedelta(minutes=1)
     MediaAsset.objects.filter(id__in=[abandoned.id, attached.id]).update(
-        status=MediaStatus.READY, created_at=now - DAY - timedelta(minutes=1)
+        status=MediaStatus.READY, created_at=day_ago, updated_at=day_ago
     )
     MediaAsset.objects.filter(id=young.id).update(status=MediaStatus.READY)
 
@@ -94,6 +95,25 @@ def test_unattached_media_is_deleted_after_a_day_with_its_object(
     assert list(StoredObjectDeletion.objects.values_list("key", flat=True)) == [
         abandoned.original_key
     ]
+
+
+def test_media_detached_just_now_waits_a_day_from_then(api, user, local_storage):
+    now = timezone.now()
+    draft = draft_create(owner=user, changes={})
+    asset = leased(user, draft)
+    two_days_ago = now - 2 * DAY
+    MediaAsset.objects.filter(id=asset.id).update(
+        status=MediaStatus.READY, created_at=two_days_ago, updated_at=two_days_ago
+    )
+
+    response = api.patch(f"/api/v1/media/{asset.id}/", {"draft": None}, format="json")
+    kept = media_cleanup(now=timezone.now())
+    later = media_cleanup(now=timezone.now() + DAY + timedelta(minutes=1))
+
+    assert response.status_code == 200
+    assert kept.deleted == 0
+    assert later.deleted == 1
+    assert not MediaAsset.objects.filter(id=asset.id).exists()
 
 
 def test_failed_media_is_deleted_after_two_days(user, local_storage):
