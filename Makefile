@@ -41,7 +41,7 @@ lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff format --check .
 
 test: $(VENV)/.dev-installed
-	scripts/services.sh
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) scripts/services.sh
 	$(MAKE) --no-print-directory lint
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
 	$(TEST_ENV) scripts/with_localstack.sh $(PY) -m pytest
