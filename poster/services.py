@@ -9,6 +9,7 @@ are published by a periodic sweep, never by far-future ETA tasks.
 from datetime import datetime
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -17,8 +18,13 @@ from django.utils import timezone
 from rest_framework import status
 
 from config.api_errors import ApiError
-from drafts.models import EDITABLE_FIELDS, Draft, DraftKind, version_stamp_field
-from drafts.services import DraftConflict, DraftPublished, draft_lock
+from drafts.models import EDITABLE_FIELDS, Draft, DraftKind
+from drafts.services import (
+    DraftConflict,
+    DraftPublished,
+    draft_lock,
+    fields_changed_since,
+)
 from media_uploads.models import PROCESSABLE_STATUSES, MediaAsset, MediaStatus
 from poster.models import Community, Post, PostMedia, PostStatus
 
@@ -47,12 +53,16 @@ class PostNotScheduled(ApiError):
     default_detail = "Only a scheduled post can be cancelled."
 
 
-MEDIA_COUNT_BY_KIND = {
-    DraftKind.TEXT: (0, 0),
-    DraftKind.LINK: (0, 0),
-    DraftKind.IMAGE: (1, 1),
-    DraftKind.GALLERY: (2, 20),
-}
+def media_count_range(kind: str) -> tuple[int, int]:
+    """How many media a post of `kind` takes; a gallery, as many as a draft holds."""
+    return {
+        DraftKind.TEXT: (0, 0),
+        DraftKind.LINK: (0, 0),
+        DraftKind.IMAGE: (1, 1),
+        DraftKind.GALLERY: (2, settings.MEDIA_MAX_PER_DRAFT),
+    }[kind]
+
+
 UNUSABLE_MEDIA_STATUSES = (
     MediaStatus.AWAITING_UPLOAD,
     MediaStatus.FAILED,
@@ -71,7 +81,7 @@ def _publish_validate(draft: Draft, media: list[MediaAsset]) -> Community:
             raise PublishRejected(
                 "A link post needs a complete http(s) URL.", code="url_invalid"
             ) from error
-    low, high = MEDIA_COUNT_BY_KIND[draft.kind]
+    low, high = media_count_range(draft.kind)
     if not low <= len(media) <= high:
         raise PublishRejected(
             f"A {draft.kind} post needs {low} to {high} media; this draft has "
@@ -129,11 +139,9 @@ def post_publish(
     if base_version != draft.version:
         raise DraftConflict(
             draft=draft,
-            conflicting_fields=[
-                name
-                for name in EDITABLE_FIELDS
-                if getattr(draft, version_stamp_field(name)) > base_version
-            ],
+            conflicting_fields=fields_changed_since(
+                draft, base_version, EDITABLE_FIELDS
+            ),
         )
     media = list(
         MediaAsset.objects.select_for_update()
@@ -218,16 +226,13 @@ def post_finish_if_media_settled(*, post_id: UUID) -> Post | None:
     return post
 
 
-def posts_finish_waiting_for_media(*, asset_id: UUID) -> int:
+def posts_finish_waiting_for_media(*, asset_id: UUID) -> None:
     """Called when an asset becomes ready or fails: settle the posts waiting for it."""
     waiting = Post.objects.filter(
         status=PostStatus.PENDING_MEDIA, media__asset_id=asset_id
     ).values_list("id", flat=True)
-    settled = 0
     for post_id in list(waiting):
-        post = post_finish_if_media_settled(post_id=post_id)
-        settled += post is not None and post.status != PostStatus.PENDING_MEDIA
-    return settled
+        post_finish_if_media_settled(post_id=post_id)
 
 
 def posts_publish_due(*, now: datetime | None = None) -> int:

@@ -75,6 +75,16 @@ def test_publish_while_media_processes_answers_202_pending(api, user, community)
     assert response.json()["published_at"] is None
 
 
+def test_a_gallery_takes_as_many_media_as_a_draft_holds(api, user, community, settings):
+    settings.MEDIA_MAX_PER_DRAFT = 25
+    draft, _ = draft_with_media(user, kind="gallery", statuses=("ready",) * 25)
+
+    response = publish(api, draft)
+
+    assert response.status_code == 201, response.json()
+    assert len(response.json()["media"]) == 25
+
+
 @pytest.mark.parametrize(
     ("setup", "code"),
     [
