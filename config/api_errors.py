@@ -103,8 +103,6 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
     if not isinstance(code, str):
         code = getattr(exc, "default_code", "error")
-    if isinstance(exc, exceptions.MethodNotAllowed):
-        code = "method_not_allowed"
     response.data = error_body(code, str(detail))
     return response
 

@@ -202,6 +202,20 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
     for _folder in ("queue", "processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+elif CELERY_BROKER_URL.startswith("redis"):
+    # An unacknowledged message (its worker died) is redelivered after this many
+    # seconds. Keep it above the longest task (MEDIA_PROCESS_TIME_LIMIT); never
+    # schedule ETA work further ahead than this.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        # Workers look for such messages every interval x throttle seconds.
+        "unacked_restore_interval": env.int(
+            "CELERY_UNACKED_RESTORE_INTERVAL", default=10
+        ),
+        "unacked_restore_throttle": env.int(
+            "CELERY_UNACKED_RESTORE_THROTTLE", default=10
+        ),
+    }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
@@ -321,19 +335,6 @@ CELERY_TASK_ANNOTATIONS = {
         "time_limit": MEDIA_PROCESS_TIME_LIMIT,
     }
 }
-# An unacknowledged message (its worker died) is redelivered after this many seconds.
-# Keep it above the longest task; never schedule ETA work further ahead than this.
-if CELERY_BROKER_URL.startswith("redis"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
-        # Workers look for such messages every interval x throttle seconds.
-        "unacked_restore_interval": env.int(
-            "CELERY_UNACKED_RESTORE_INTERVAL", default=10
-        ),
-        "unacked_restore_throttle": env.int(
-            "CELERY_UNACKED_RESTORE_THROTTLE", default=10
-        ),
-    }
 CELERY_BEAT_SCHEDULE["media-sweep-stuck"] = {
     "task": "media_uploads.sweep_stuck",
     "schedule": 60.0,

@@ -101,14 +101,6 @@ class Draft(models.Model):
     def __str__(self) -> str:
         return self.title or f"Untitled draft {self.id}"
 
-    @property
-    def is_deleted(self) -> bool:
-        return self.deleted_at is not None
-
-    @property
-    def etag(self) -> str:
-        return f'"{self.version}"'
-
 
 class RevisionReason(models.TextChoices):
     AUTOSAVE = "autosave", "Autosave"

@@ -83,7 +83,6 @@ def child_commands(environment: dict[str, str]) -> dict[str, list[str]]:
         "beat": [
             str(BIN_DIR / "celery"), "-A", "config", "beat",
             "--loglevel", "INFO",
-            "--schedule", str(VAR_DIR / "celerybeat-schedule"),
         ],
     }  # fmt: skip
 

@@ -58,7 +58,9 @@ class LeaseSlot:
 
     def current_user(self) -> ApiUser:
         if self.user_index >= len(self.users):
-            raise RuntimeError("a lease client used up its users: raise USERS_PER_SLOT")
+            raise RuntimeError(
+                "a lease client used up its users: raise run.py's MAX_LEASES_PER_SECOND"
+            )
         return self.users[self.user_index]
 
     def record_lease(self) -> bool:

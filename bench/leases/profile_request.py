@@ -31,10 +31,10 @@ from bench.autosave.profile_request import (
     short_location,
     wsgi_call,
 )
+from bench.leases.loadgen import LEASES_PER_USER
 
 REQUEST_KINDS = ("baseline", "lease", "lease_put")
 WARMUP_REQUESTS = 200
-LEASES_PER_USER = 50
 
 
 def users_needed(requests: int) -> int:

@@ -21,8 +21,6 @@ from config.pagination import (
     RecentlyUpdatedFirstPagination,
 )
 from config.preconditions import if_match_version, if_none_match_hits, version_etag
-
-# A draft's URL may be half typed; only its scheme is checked here. Publishing
 from drafts.apis.representations import (
     DraftAutosaveOutputSerializer,
     DraftInputSerializer,

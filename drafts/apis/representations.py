@@ -24,7 +24,6 @@ from drafts.services import (
 from media_uploads.selectors import media_of_draft
 
 # A draft's URL may be half typed; only its scheme is checked here. Publishing
-
 # checks that it is a complete http(s) URL.
 URL_SCHEME_PREFIXES = ("http://", "https://")
 

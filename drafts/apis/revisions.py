@@ -18,8 +18,6 @@ from config.pagination import (
     RevisionNewestFirstPagination,
 )
 from config.preconditions import if_match_version
-
-# A draft's URL may be half typed; only its scheme is checked here. Publishing
 from drafts.apis.representations import (
     DraftOutputSerializer,
     draft_response,
