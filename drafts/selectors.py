@@ -34,24 +34,26 @@ def draft_get(*, draft_id: UUID, owner: AbstractBaseUser) -> Draft:
 def draft_revision_list(
     *, draft_id: UUID, owner: AbstractBaseUser
 ) -> QuerySet[DraftRevision]:
-    draft = draft_get(draft_id=draft_id, owner=owner)
-    return DraftRevision.objects.filter(draft=draft).order_by("-number")
+    """The draft's revisions, newest first, with only what a list shows loaded."""
+    if not draft_list(owner=owner).filter(id=draft_id).exists():
+        raise DraftNotFound()
+    return (
+        DraftRevision.objects.filter(draft_id=draft_id)
+        .only("number", "draft_version", "reason", "title", "created_at")
+        .order_by("-number")
+    )
 
 
 def draft_revision_get(
     *, draft_id: UUID, owner: AbstractBaseUser, number: int
 ) -> DraftRevision:
-    revision = (
-        DraftRevision.objects.filter(
-            draft_id=draft_id,
-            draft__owner=owner,
-            draft__deleted_at__isnull=True,
-            draft__consumed_at__isnull=True,
-            number=number,
-        )
-        .select_related("draft")
-        .first()
-    )
+    revision = DraftRevision.objects.filter(
+        draft_id=draft_id,
+        draft__owner=owner,
+        draft__deleted_at__isnull=True,
+        draft__consumed_at__isnull=True,
+        number=number,
+    ).first()
     if revision is None:
         raise DraftRevisionNotFound()
     return revision

@@ -61,8 +61,12 @@ def media_cleanup(*, now: datetime | None = None) -> CleanupReport:
         status=MediaStatus.FAILED, updated_at__lt=failed_before
     )
     deleted = 0
-    for asset_id in list(abandoned.values_list("id", flat=True)[:500]) + list(
-        old_failures.values_list("id", flat=True)[:500]
+    # An unattached failure can be both; dict.fromkeys keeps each id once, in order.
+    for asset_id in dict.fromkeys(
+        [
+            *abandoned.values_list("id", flat=True)[:500],
+            *old_failures.values_list("id", flat=True)[:500],
+        ]
     ):
         try:
             media_delete(asset_id=asset_id, owner=None)

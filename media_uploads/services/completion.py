@@ -52,12 +52,15 @@ def media_complete(*, asset_id: UUID, owner: AbstractBaseUser) -> MediaAsset:
             f"the lease was for {asset.size_bytes} bytes of {asset.content_type}."
         )
         with transaction.atomic():
+            # No post waits on an asset still awaiting its upload (publishing refuses
+            # it), so this is a plain update rather than processing's media_fail.
             failed = MediaAsset.objects.filter(
                 id=asset.id, status=MediaStatus.AWAITING_UPLOAD
             ).update(
                 status=MediaStatus.FAILED,
                 failure_code="upload_mismatch",
                 failure_message=message,
+                updated_at=now,
             )
             if failed:
                 stored_objects_delete_later([asset.original_key])

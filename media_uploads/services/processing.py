@@ -101,10 +101,16 @@ def media_process_claim(
 
 
 def media_fail(
-    *, asset_id: UUID, code: str, message: str, task_id: str | None = None
+    *,
+    asset_id: UUID,
+    code: str,
+    message: str,
+    task_id: str | None = None,
+    statuses: tuple[str, ...] = PROCESSABLE_STATUSES,
 ) -> bool:
-    """Fail an asset that is still being processed; True if this call failed it."""
-    assets = MediaAsset.objects.filter(id=asset_id, status__in=PROCESSABLE_STATUSES)
+    """Fail an asset in one of `statuses` (by default: still being processed) and
+    settle the posts waiting for it; True if this call failed it."""
+    assets = MediaAsset.objects.filter(id=asset_id, status__in=statuses)
     if task_id is not None:
         assets = assets.filter(processing_task_id=task_id)
     is_failed = bool(

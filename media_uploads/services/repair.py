@@ -11,7 +11,7 @@ from django.utils import timezone
 from config.celery import app as celery_app
 from media_uploads.models import MediaAsset, MediaStatus
 from media_uploads.services.completion import PROCESS_IMAGE_TASK
-from poster.services import posts_finish_waiting_for_media
+from media_uploads.services.processing import media_fail
 
 REPROCESSABLE_STATUSES = (MediaStatus.UPLOADED, MediaStatus.READY, MediaStatus.FAILED)
 
@@ -62,16 +62,9 @@ def media_fail_by_staff(*, asset_id: UUID, reason: str) -> bool:
     A run still processing it cannot mark it ready afterwards (its claim is gone),
     and posts waiting for it fail and give their drafts back.
     """
-    is_failed = bool(
-        MediaAsset.objects.filter(
-            id=asset_id, status__in=STAFF_FAILABLE_STATUSES
-        ).update(
-            status=MediaStatus.FAILED,
-            failure_code="failed_by_staff",
-            failure_message=reason[:500],
-            updated_at=timezone.now(),
-        )
+    return media_fail(
+        asset_id=asset_id,
+        code="failed_by_staff",
+        message=reason,
+        statuses=STAFF_FAILABLE_STATUSES,
     )
-    if is_failed:
-        posts_finish_waiting_for_media(asset_id=asset_id)
-    return is_failed

@@ -66,6 +66,7 @@ def test_mismatched_object_fails_the_asset_and_is_deleted(
 ):
     asset = leased(user)
     store(local_storage, asset.original_key, data, content_type, tmp_path)
+    leased_at = asset.updated_at
 
     response = api.post(f"/api/v1/media/{asset.id}/complete/")
 
@@ -73,6 +74,7 @@ def test_mismatched_object_fails_the_asset_and_is_deleted(
     assert response.json()["error"]["code"] == "upload_mismatch"
     asset.refresh_from_db()
     assert (asset.status, asset.failure_code) == ("failed", "upload_mismatch")
+    assert asset.updated_at > leased_at  # failed media are kept 48 h from now
     assert queued_process_image_ids(media_queue) == []
     wait_until(lambda: not StoredObjectDeletion.objects.exists())
     assert local_storage.head(asset.original_key) is None
