@@ -116,6 +116,10 @@ def _status_code_name(status_code: int) -> str:
         return "error"
 
 
+SERVER_ERROR_CODE = "server_error"
+SERVER_ERROR_MESSAGE = "Something went wrong on our side. It has been logged."
+
+
 class ApiExceptionMiddleware:
     """Render every non-JSON error under /api/ in the common error shape."""
 
@@ -134,11 +138,14 @@ class ApiExceptionMiddleware:
                 404: "Nothing is found at this address.",
                 403: "You may not do this.",
                 405: f"Method {request.method} is not allowed here.",
-                500: "Something went wrong on our side. It has been logged.",
+                500: SERVER_ERROR_MESSAGE,
             }
+            code = _status_code_name(status_code)
+            if status_code == 500:  # the same code as an unhandled exception gets
+                code = SERVER_ERROR_CODE
             replacement = JsonResponse(
                 error_body(
-                    _status_code_name(status_code),
+                    code,
                     messages.get(status_code, HTTPStatus(status_code).description),
                 ),
                 status=status_code,
@@ -156,8 +163,5 @@ class ApiExceptionMiddleware:
             return None
         logger.exception("unhandled error on %s %s", request.method, request.path)
         return JsonResponse(
-            error_body(
-                "server_error", "Something went wrong on our side. It has been logged."
-            ),
-            status=500,
+            error_body(SERVER_ERROR_CODE, SERVER_ERROR_MESSAGE), status=500
         )

@@ -1,3 +1,4 @@
+from django.http import HttpResponseServerError
 from django.urls import path
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
@@ -12,4 +13,12 @@ class CrashingApi(APIView):
         raise RuntimeError("boom")
 
 
-urlpatterns = [path("api/v1/crash/", CrashingApi.as_view()), *poster_urlpatterns]
+def plain_500(request):
+    return HttpResponseServerError("<h1>Server Error</h1>")
+
+
+urlpatterns = [
+    path("api/v1/crash/", CrashingApi.as_view()),
+    path("api/v1/plain-500/", plain_500),
+    *poster_urlpatterns,
+]

@@ -62,6 +62,18 @@ def test_crash_under_api_gets_json_500_and_is_logged(caplog):
     assert "unhandled error on GET /api/v1/crash/" in caplog.text
 
 
+@pytest.mark.urls("tests.config.crashing_urls")
+@pytest.mark.django_db
+def test_a_500_page_under_api_gets_the_same_json_as_a_crash():
+    client = APIClient(raise_request_exception=False)
+
+    crash = client.get("/api/v1/crash/")
+    page = client.get("/api/v1/plain-500/")
+
+    assert page.status_code == 500
+    assert page.json() == crash.json()
+
+
 def test_me_answers_who_the_token_belongs_to(api, user):
     response = api.get("/api/v1/me/")
 
