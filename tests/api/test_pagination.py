@@ -39,15 +39,18 @@ def test_revisions_list_pages(api, draft, settings):
 
 
 def test_media_list_pages_and_shows_only_mine(api, user, other_user, local_storage):
-    for owner in (user, user, user, other_user):
+    leases = [
         media_lease_create(
             owner=owner, filename="a.png", content_type="image/png", size_bytes=4
         )
+        for owner in (user, user, user, other_user)
+    ]
 
     first = api.get("/api/v1/media/?page_size=2").json()
 
     assert first["next"] is not None
-    assert len(walk(api, "/api/v1/media/?page_size=2")) == 3
+    listed = {item["id"] for item in walk(api, "/api/v1/media/?page_size=2")}
+    assert listed == {str(lease.asset.id) for lease in leases[:3]}
 
 
 @pytest.mark.usefixtures("community")

@@ -7,3 +7,15 @@ def test_task_round_trips_through_redis_to_a_real_worker(celery_worker):
 
     assert result.get(timeout=20) == "pong"
     assert celery_app.conf.broker_url.startswith("redis://")
+
+
+def test_every_scheduled_task_and_route_names_a_registered_task():
+    celery_app.loader.import_default_modules()  # what a worker imports on start
+    registered = set(celery_app.tasks)
+
+    scheduled = {entry["task"] for entry in celery_app.conf.beat_schedule.values()}
+    routed = set(celery_app.conf.task_routes)
+
+    assert scheduled, "beat has nothing to run"
+    assert scheduled - registered == set()
+    assert routed - registered == set()

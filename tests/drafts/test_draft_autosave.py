@@ -208,6 +208,7 @@ def test_two_clients_autosaving_concurrently_lose_no_accepted_write():
     owner = token_client("writer").user
     draft = draft_create(owner=owner, changes={})
     accepted: list[tuple[int, str, str]] = []
+    conflicts: list[str] = []
     lock = threading.Lock()
     errors: list[BaseException] = []
 
@@ -227,6 +228,7 @@ def test_two_clients_autosaving_concurrently_lose_no_accepted_write():
                             accepted.append((version, title, body))
                         break
                     assert response.status_code == 412, response.content
+                    conflicts.append(name)
                     version = client.get(f"/api/v1/drafts/{draft.id}/").json()[
                         "version"
                     ]
@@ -242,6 +244,7 @@ def test_two_clients_autosaving_concurrently_lose_no_accepted_write():
         thread.join(timeout=240)
 
     assert errors == []
+    assert conflicts  # the clients did collide: there was a race to lose
     draft.refresh_from_db()
     assert len(accepted) == 400
     assert draft.version == len(accepted) + 1

@@ -152,6 +152,22 @@ def test_another_users_media_is_404_everywhere(
     assert local_storage.head(asset.original_key) is not None
 
 
+def test_own_media_cannot_move_into_another_users_draft(
+    api, user, other_user, local_storage
+):
+    asset = leased(user)
+    foreign = draft_create(owner=other_user, changes={})
+
+    response = api.patch(
+        f"/api/v1/media/{asset.id}/", {"draft": str(foreign.id)}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"draft": ["No such draft."]}
+    asset.refresh_from_db()
+    assert (asset.draft_id, asset.position) == (None, None)
+
+
 def test_another_users_upload_lease_is_404_at_the_local_endpoint(
     transactional_db, other_user, local_storage, live_server
 ):
