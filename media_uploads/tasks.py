@@ -14,11 +14,17 @@ from media_uploads.storage.base import StorageUnavailable
 logger = get_task_logger(__name__)
 
 
+def retry_delay_seconds(retries: int) -> float:
+    """Exponential backoff with jitter (between half and all of the step), capped at
+    five minutes: for storage retries of processing and of deletes."""
+    ceiling = min(300.0, settings.MEDIA_RETRY_BASE_SECONDS * 2**retries)
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 (jitter, not crypto)
+
+
 @shared_task(
     name="media_uploads.delete_stored_objects",
     bind=True,
     max_retries=8,
-    retry_backoff=True,
 )
 def stored_objects_delete_task(self, keys: list[str] | None = None) -> int:
     """Delete recorded objects; retry with backoff while storage refuses.
@@ -29,7 +35,7 @@ def stored_objects_delete_task(self, keys: list[str] | None = None) -> int:
     failed = stored_objects_delete(keys=keys)
     if failed and keys is not None:
         logger.warning("could not delete %d objects yet; retrying", len(failed))
-        raise self.retry(countdown=min(600, 2**self.request.retries * 5))
+        raise self.retry(countdown=retry_delay_seconds(self.request.retries))
     return len(failed)
 
 
@@ -41,12 +47,6 @@ def media_cleanup_task() -> dict:
         "expired": report.expired,
         "deleted": report.deleted,
     }
-
-
-def retry_delay_seconds(retries: int) -> float:
-    """Exponential backoff with full jitter, capped at five minutes."""
-    ceiling = min(300.0, settings.MEDIA_RETRY_BASE_SECONDS * 2**retries)
-    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 (jitter, not crypto)
 
 
 @shared_task(

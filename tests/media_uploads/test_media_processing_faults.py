@@ -17,6 +17,7 @@ from PIL import Image
 from media_uploads.models import MediaAsset, MediaStatus, MediaVariant
 from media_uploads.services.sweep import media_sweep_stuck
 from media_uploads.storage import get_storage
+from media_uploads.tasks import retry_delay_seconds
 from tests.conftest import wait_until
 from tests.media_uploads import image_factory
 from tests.media_uploads.test_media_processing import finished, uploaded
@@ -181,3 +182,13 @@ def test_recent_work_is_not_swept(transactional_db, user, local_storage, tmp_pat
     report = media_sweep_stuck(now=timezone.now() + timedelta(seconds=5))
 
     assert (report.requeued, report.failed) == (0, 0)
+
+
+def test_storage_retries_back_off_to_a_five_minute_cap(settings):
+    settings.MEDIA_RETRY_BASE_SECONDS = 5.0
+
+    delays = [retry_delay_seconds(retries) for retries in range(12)]
+
+    assert 2.5 <= delays[0] <= 5.0
+    assert 40.0 <= delays[4] <= 80.0
+    assert all(150.0 <= delay <= 300.0 for delay in delays[7:])
