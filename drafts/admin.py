@@ -12,7 +12,12 @@ from django.utils.safestring import SafeString
 
 from drafts.models import EDITABLE_FIELDS, Draft, DraftRevision
 from drafts.services import draft_undelete
-from media_uploads.admin import action_report, thumbnail, thumbnails_prefetch
+from media_uploads.admin import (
+    ReadOnlyInline,
+    action_report,
+    thumbnail,
+    thumbnails_prefetch,
+)
 from media_uploads.models import MediaAsset
 
 
@@ -31,20 +36,9 @@ class DeletedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
 class DraftRevisionInline(ReadOnlyInline):
     model = DraftRevision
+    show_change_link = True
     fields = (
         "number",
         "draft_version",
@@ -62,6 +56,7 @@ class DraftRevisionInline(ReadOnlyInline):
 
 class DraftMediaInline(ReadOnlyInline):
     model = MediaAsset
+    show_change_link = True
     fields = ("thumbnail_column", "position", "filename", "status", "failure_code")
     readonly_fields = fields
     ordering = ("position", "created_at")
@@ -126,6 +121,6 @@ class DraftAdmin(admin.ModelAdmin):
             request,
             done_message=f"Restored {len(deleted)} drafts.",
             done=len(deleted),
-            total=len(queryset),
+            total=queryset.count(),
             why_left="not deleted.",
         )

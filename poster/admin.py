@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString
 
 from drafts.models import DraftKind
 from media_uploads.admin import (
+    ReadOnlyInline,
     action_confirmation,
     action_report,
     reason_form,
@@ -61,7 +62,7 @@ def media_prefetch() -> Prefetch:
     )
 
 
-class PostMediaInline(admin.TabularInline):
+class PostMediaInline(ReadOnlyInline):
     model = PostMedia
     verbose_name_plural = "media"
     fields = (
@@ -73,8 +74,6 @@ class PostMediaInline(admin.TabularInline):
         "alt_text",
     )
     readonly_fields = fields
-    extra = 0
-    can_delete = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return (
@@ -83,12 +82,6 @@ class PostMediaInline(admin.TabularInline):
             .select_related("asset")
             .prefetch_related(thumbnails_prefetch("asset__variants"))
         )
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     @admin.display(description="thumbnail")
     def thumbnail_column(self, post_media: PostMedia) -> SafeString | str:
@@ -191,7 +184,7 @@ class PostAdmin(admin.ModelAdmin):
             request,
             done_message=f"Removed {len(removable)} posts.",
             done=len(removable),
-            total=len(queryset),
+            total=queryset.count(),
             why_left="already removed.",
         )
         return None

@@ -40,10 +40,9 @@ def draft_delete(*, draft_id: UUID, owner: AbstractBaseUser) -> None:
         raise DraftNotFound()
 
 
-def draft_undelete(*, draft_id: UUID) -> Draft:
+def draft_undelete(*, draft_id: UUID) -> None:
     """Give a soft-deleted draft back to its owner (staff repair)."""
     Draft.objects.filter(id=draft_id).update(deleted_at=None, updated_at=timezone.now())
-    return Draft.objects.get(id=draft_id)
 
 
 def drafts_purge_deleted(*, now: datetime | None = None) -> int:

@@ -2,7 +2,7 @@
 
 `assets` registers the media admins; `thumbnails` renders the w160 derivative
 without a query per row; `confirmation` is the intermediate page of actions that ask
-for a reason.
+for a reason; `inlines` holds the read-only inline every admin uses.
 """
 
 from media_uploads.admin.assets import MediaAssetAdmin, StoredObjectDeletionAdmin
@@ -12,10 +12,12 @@ from media_uploads.admin.confirmation import (
     action_report,
     reason_form,
 )
+from media_uploads.admin.inlines import ReadOnlyInline
 from media_uploads.admin.thumbnails import thumbnail, thumbnails_prefetch
 
 __all__ = (
     "MediaAssetAdmin",
+    "ReadOnlyInline",
     "ReasonForm",
     "StoredObjectDeletionAdmin",
     "action_confirmation",

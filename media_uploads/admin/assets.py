@@ -20,6 +20,7 @@ from media_uploads.admin.confirmation import (
     action_report,
     reason_form,
 )
+from media_uploads.admin.inlines import ReadOnlyInline
 from media_uploads.admin.thumbnails import (
     PREVIEW_MAX_PX,
     dimensions,
@@ -59,19 +60,11 @@ class MediaStatusFilter(admin.SimpleListFilter):
         return queryset.filter(status=self.value()) if self.value() else queryset
 
 
-class MediaVariantInline(admin.TabularInline):
+class MediaVariantInline(ReadOnlyInline):
     model = MediaVariant
     verbose_name_plural = "derivatives"
     fields = ("preview", "name", "format", "variant_dimensions", "size", "key")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     @admin.display(description="image")
     def preview(self, variant: MediaVariant) -> SafeString:
