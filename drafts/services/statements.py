@@ -49,14 +49,15 @@ def draft_update_if_current(
         meta.get_field(name).get_db_prep_save(changes[name], connection)
         for name in field_names
     ]
+    now_param = _datetime_param(now)
     due_before = _datetime_param(
         now - timedelta(seconds=settings.DRAFT_REVISION_INTERVAL)
     )
     params += [
-        _datetime_param(now),
+        now_param,
         due_before,
         due_before,
-        _datetime_param(now),
+        now_param,
         meta.pk.get_db_prep_value(draft_id, connection),
         owner.pk,
         base_version,
@@ -109,8 +110,14 @@ RETURNED_FIELD_NAMES = (
 )
 
 
+@cache
 def _returned_fields() -> list:
     return [Draft._meta.get_field(name) for name in RETURNED_FIELD_NAMES]
+
+
+@cache
+def _returned_attnames() -> list[str]:
+    return [field.attname for field in _returned_fields()]
 
 
 @lru_cache(maxsize=4)
@@ -138,9 +145,7 @@ def _draft_from_row(row: tuple) -> Draft:
         for converter in converters:
             value = converter(value, column, connection)
         values.append(value)
-    return Draft.from_db(
-        connection.alias, [f.attname for f in _returned_fields()], values
-    )
+    return Draft.from_db(connection.alias, _returned_attnames(), values)
 
 
 def draft_revision_snapshot(*, draft_id: UUID, reason: str, now: datetime) -> None:
