@@ -1,6 +1,8 @@
 """Shared fixtures: users with tokens, API clients, a real Celery worker on Redis."""
 
+import threading
 import time
+from collections.abc import Callable
 
 import celery.contrib.testing.tasks  # noqa: F401  (registers celery.ping)
 import pytest
@@ -8,6 +10,7 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.http import HttpResponseBase
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
@@ -53,6 +56,41 @@ def token_client(username: str, *, is_staff: bool = False) -> APIClient:
     client.credentials(HTTP_AUTHORIZATION=f"Token {credentials.token}")
     client.user = credentials.user
     return client
+
+
+def requests_burst(
+    username: str,
+    *,
+    clients: int,
+    requests_each: int,
+    send: Callable[[APIClient], HttpResponseBase],
+) -> list[int]:
+    """`send` from `clients` threads at once, as one user; every answer's status.
+
+    Each thread has its own database connection, so the requests race for real.
+    """
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(clients)
+
+    def client_loop() -> None:
+        client = token_client(username)
+        try:
+            start.wait(timeout=30)
+            for _ in range(requests_each):
+                statuses.append(send(client).status_code)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=client_loop) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    return statuses
 
 
 @pytest.fixture

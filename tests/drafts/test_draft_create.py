@@ -1,7 +1,12 @@
+from datetime import timedelta
+
 import pytest
+from django.db.models import F
 
 from drafts.models import Draft
 from poster.idempotency import idempotency_key_claim, request_fingerprint
+from poster.models import IdempotencyKey
+from tests.conftest import requests_burst, token_client
 
 
 def test_create_answers_201_with_id_version_and_etag(api, user):
@@ -186,3 +191,42 @@ def test_deleted_drafts_do_not_count_against_the_limit(api, user, settings):
     response = api.post("/api/v1/drafts/", {}, format="json")
 
     assert response.status_code == 201
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_creates_never_overshoot_the_thousand_drafts_limit():
+    def create(client):
+        return client.post("/api/v1/drafts/", {"title": "racing"}, format="json")
+
+    # A race shows only now and then: burst for several users, each four short.
+    for attempt in range(4):
+        owner = token_client(f"writer-{attempt}").user
+        Draft.objects.bulk_create(Draft(owner=owner) for _ in range(996))
+
+        statuses = requests_burst(
+            owner.username, clients=16, requests_each=1, send=create
+        )
+
+        assert sorted(statuses) == [201] * 4 + [403] * 12
+        assert Draft.objects.filter(owner=owner).count() == 1000
+
+
+def test_idempotency_key_is_forgotten_after_24_hours(api, user):
+    def create(title):
+        return api.post(
+            "/api/v1/drafts/", {"title": title}, format="json", HTTP_IDEMPOTENCY_KEY="d"
+        )
+
+    first = create("Monday")
+    claimed = IdempotencyKey.objects.filter(owner=user, key="d")
+    claimed.update(created_at=F("created_at") - timedelta(hours=23, minutes=59))
+    within_a_day = create("Monday")
+    claimed.update(created_at=F("created_at") - timedelta(minutes=2))
+    a_day_later = create("Tuesday")
+
+    assert within_a_day.json()["id"] == first.json()["id"]
+    assert within_a_day["Idempotent-Replayed"] == "true"
+    assert a_day_later.status_code == 201
+    assert "Idempotent-Replayed" not in a_day_later
+    assert a_day_later.json()["id"] != first.json()["id"]
+    assert set(Draft.objects.values_list("title", flat=True)) == {"Monday", "Tuesday"}

@@ -1,14 +1,12 @@
 import hashlib
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from drafts.services import draft_create
 from media_uploads.models import MediaAsset
-from tests.conftest import token_client
+from tests.conftest import requests_burst, token_client
 
 
 def lease(api, **overrides):
@@ -155,32 +153,6 @@ def test_missing_fields_get_400(api, local_storage):
     }
 
 
-def lease_burst(username: str, *, clients: int, leases_each: int) -> list[int]:
-    """Lease from `clients` threads at once, as one user; every answer's status."""
-    statuses: list[int] = []
-    errors: list[BaseException] = []
-    start = threading.Barrier(clients)
-
-    def client_loop() -> None:
-        client = token_client(username)
-        try:
-            start.wait(timeout=30)
-            for _ in range(leases_each):
-                statuses.append(lease(client).status_code)
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=client_loop) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert errors == []
-    return statuses
-
-
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_leases_of_one_user_never_overshoot_the_limit(
     local_storage, settings
@@ -190,7 +162,9 @@ def test_concurrent_leases_of_one_user_never_overshoot_the_limit(
     for attempt in range(8):
         owner = token_client(f"uploader-{attempt}").user
 
-        statuses = lease_burst(owner.username, clients=16, leases_each=2)
+        statuses = requests_burst(
+            owner.username, clients=16, requests_each=2, send=lease
+        )
 
         assert sorted(statuses) == [201] * 5 + [429] * 27
         assert MediaAsset.objects.filter(owner=owner).count() == 5
