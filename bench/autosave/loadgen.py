@@ -5,8 +5,9 @@ Phases, back to back against one server, each on drafts of its own:
 - baseline: each client POSTs its own draft's body to the plain Django view.
 - autosave: each client PATCHes its own draft, If-Match chained from the last ETag.
 - paced: the autosave clients again, but each on a timer, together offering a fixed
-  rate (by default the throughput target, 0.75x the baseline's requests/s): the
-  latency autosave gives at that load, rather than at saturation.
+  rate, once per rate: by default 0.25x, 0.5x and 0.75x (the throughput target) the
+  baseline's requests/s. The latency autosave gives at each load, rather than at
+  saturation, where a closed loop's latency is only clients / throughput.
 - merge: two clients per draft send, at once and on the same base version, one the
   body and one the title; one write takes the fast path, the other merges.
 - conflict: two clients per draft both type into the body, each on the last version
@@ -28,7 +29,7 @@ from bench.autosave import clients
 from bench.autosave.workload import CpuMeter, Draft, Recorder, summarize
 
 PHASES = ("baseline", "autosave", "paced", "merge", "conflict")
-PACED_FRACTION_OF_BASELINE = 0.75
+PACED_FRACTIONS_OF_BASELINE = (0.25, 0.5, 0.75)
 
 Client = Callable[[clients.Bench, Recorder, Draft, int], Awaitable[None]]
 
@@ -125,19 +126,27 @@ async def drive(
     rounds: int,
     warmup: float,
     seconds: float,
-    paced_rps: float | None,
+    paced_rates: list[float] | None,
     before_phase: Callable[[], None],
 ) -> dict:
     """Run `phases` in order and return each one's figures.
 
     Baseline and autosave alternate in `rounds` slices (warm-up and recorded time
     split evenly), so that load from anything else on the machine falls on both
-    alike. `before_phase` runs, in a thread, before every slice.
+    alike. The paced phase runs once per rate in `paced_rates` (default: fractions
+    of the baseline's req/s), as "paced 1", "paced 2", ... `before_phase` runs, in
+    a thread, before every slice.
     """
     bench = clients.Bench(port=port, token=token)
     drafts: dict[str, list[Draft]] = {}
 
-    async def measure(name: str, *, round_number: int, round_count: int) -> Slice:
+    async def measure(
+        name: str,
+        *,
+        round_number: int,
+        round_count: int,
+        paced_rps: float | None = None,
+    ) -> Slice:
         client, draft_count, per_draft = _phase_clients(
             name, client_count=client_count, paced_rps=paced_rps
         )
@@ -178,12 +187,20 @@ async def drive(
                     )
             results.update({each: combine(slices[each]) for each in interleaved})
             continue
-        if name == "paced" and paced_rps is None and "baseline" in results:
-            paced_rps = PACED_FRACTION_OF_BASELINE * results["baseline"]["all"]["rps"]
-        if name == "paced" and not paced_rps:
-            print("paced: skipped (give --paced-rps or run baseline first)")
+        if name == "paced":
+            rates = paced_rates or [
+                fraction * results["baseline"]["all"]["rps"]
+                for fraction in PACED_FRACTIONS_OF_BASELINE
+                if "baseline" in results
+            ]
+            if not rates:
+                print("paced: skipped (give --paced-rps or run baseline first)")
+            for number, rate in enumerate(rates, start=1):
+                label = f"paced {number}"
+                slice_ = await measure(
+                    "paced", round_number=1, round_count=1, paced_rps=rate
+                )
+                results[label] = {**combine([slice_]), "offered_rps": round(rate, 1)}
             continue
         results[name] = combine([await measure(name, round_number=1, round_count=1)])
-        if name == "paced":
-            results[name]["offered_rps"] = round(paced_rps, 1)
     return results

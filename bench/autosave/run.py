@@ -9,7 +9,8 @@ asyncio process (loadgen.py says what each phase does) then drives, back to back
 against that one server, the baseline, autosave, paced, merge and conflict phases,
 each `--warmup` seconds unrecorded and `--seconds` recorded, with `--clients`
 keep-alive clients. All but the paced phase are closed loops with no think time: the
-server is saturated, so p50 is about clients / throughput.
+server is saturated, so p50 is about clients / throughput. The paced phase offers
+fixed rates instead, one after another, to show the latency at each load.
 `--profile N` skips the load and profiles N requests of each kind in-process instead
 (profile_request.py).
 
@@ -94,8 +95,9 @@ def parse_arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--paced-rps",
-        type=float,
-        help="total rate of the paced phase (default: 0.75x the baseline's req/s)",
+        type=lambda text: [float(rate) for rate in text.split(",")],
+        help="comma-separated total rates for the paced phase, one run each "
+        "(default: 0.25x, 0.5x and 0.75x the baseline's req/s)",
     )
     add_server_arguments(parser, database="poster_bench")
     arguments = parser.parse_args()
@@ -277,7 +279,7 @@ def serve_and_drive(
                 rounds=arguments.rounds,
                 warmup=arguments.warmup,
                 seconds=arguments.seconds,
-                paced_rps=arguments.paced_rps,
+                paced_rates=arguments.paced_rps,
                 before_phase=functools.partial(
                     database_vacuum, environment["DATABASE_URL"]
                 ),
