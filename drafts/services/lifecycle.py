@@ -49,5 +49,6 @@ def drafts_purge_deleted(*, now: datetime | None = None) -> int:
     """Delete for good the drafts soft-deleted longer than the retention period."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.DRAFT_DELETED_RETENTION_DAYS)
-    deleted, _ = Draft.objects.filter(deleted_at__lt=cutoff).delete()
-    return deleted
+    # delete() counts the cascaded revisions too; report drafts alone.
+    _, deleted_by_model = Draft.objects.filter(deleted_at__lt=cutoff).delete()
+    return deleted_by_model.get(Draft._meta.label, 0)

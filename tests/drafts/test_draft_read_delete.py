@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from drafts.models import Draft
+from drafts.models import Draft, DraftRevision
 from drafts.services import draft_create, draft_undelete, drafts_purge_deleted
 from drafts.tasks import drafts_purge_deleted_task
 from tests.drafts.conftest import autosave
@@ -86,3 +86,26 @@ def test_purge_task_runs_on_a_real_worker(celery_worker, user):
 
     assert result.get(timeout=20) == 1
     assert not Draft.objects.filter(id=old.id).exists()
+
+
+def test_deleted_draft_keeps_its_revisions_until_the_purge_takes_both(
+    api, user, draft, settings
+):
+    settings.DRAFT_REVISION_INTERVAL = 0
+    autosave(api, draft.id, 1, body="one")
+    autosave(api, draft.id, 2, body="two")
+    kept = draft_create(owner=user, changes={"title": "kept"})
+    autosave(api, kept.id, 1, body="kept")
+    revisions_url = f"/api/v1/drafts/{draft.id}/revisions/"
+
+    api.delete(f"/api/v1/drafts/{draft.id}/")
+
+    assert api.get(revisions_url).status_code == 404
+    assert api.get(f"{revisions_url}1/").status_code == 404
+    assert DraftRevision.objects.filter(draft_id=draft.id).count() == 2  # for staff
+
+    purged = drafts_purge_deleted(now=timezone.now() + timedelta(days=30, minutes=1))
+
+    assert purged == 1  # drafts, not drafts plus their revisions
+    assert not DraftRevision.objects.filter(draft_id=draft.id).exists()
+    assert DraftRevision.objects.filter(draft=kept).count() == 1
