@@ -69,26 +69,40 @@ def idempotency_key_claim(
     """Claim `key` for this request; return the earlier response if there was one."""
     now = timezone.now()
     expired_before = now - timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL_SECONDS)
-    IdempotencyKey.objects.filter(
-        owner=owner, scope=scope, key=key, created_at__lt=expired_before
-    ).delete()
-    try:
-        with transaction.atomic():
-            IdempotencyKey.objects.create(
-                owner=owner,
-                scope=scope,
-                key=key,
-                request_fingerprint=fingerprint,
-                state=IdempotencyKeyState.IN_PROGRESS,
-                created_at=now,
-                locked_at=now,
-            )
-        return None
-    except IntegrityError:
-        pass
-    existing = IdempotencyKey.objects.filter(owner=owner, scope=scope, key=key).first()
-    if existing is None:  # released between our insert and this read
-        raise IdempotencyRequestInProgress()
+    # A new key, the usual case, is one INSERT. An expired holder of the key is
+    # deleted only when the INSERT meets it, then the claim is tried once more.
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                IdempotencyKey.objects.create(
+                    owner=owner,
+                    scope=scope,
+                    key=key,
+                    request_fingerprint=fingerprint,
+                    state=IdempotencyKeyState.IN_PROGRESS,
+                    created_at=now,
+                    locked_at=now,
+                )
+            return None
+        except IntegrityError:
+            pass
+        existing = IdempotencyKey.objects.filter(
+            owner=owner, scope=scope, key=key
+        ).first()
+        if existing is None:  # released between our insert and this read
+            raise IdempotencyRequestInProgress()
+        if existing.created_at >= expired_before:
+            return _claim_against(existing, fingerprint=fingerprint, now=now)
+        IdempotencyKey.objects.filter(
+            pk=existing.pk, created_at__lt=expired_before
+        ).delete()
+    raise IdempotencyRequestInProgress()
+
+
+def _claim_against(
+    existing: IdempotencyKey, *, fingerprint: str, now: datetime
+) -> StoredResponse | None:
+    """The answer to a claim that met a live holder of the same key."""
     if existing.request_fingerprint != fingerprint:
         raise IdempotencyKeyReused()
     if existing.state == IdempotencyKeyState.COMPLETED:

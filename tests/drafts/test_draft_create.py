@@ -1,7 +1,9 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 
 from drafts.models import Draft
 from poster.idempotency import idempotency_key_claim, request_fingerprint
@@ -230,3 +232,16 @@ def test_idempotency_key_is_forgotten_after_24_hours(api, user):
     assert "Idempotent-Replayed" not in a_day_later
     assert a_day_later.json()["id"] != first.json()["id"]
     assert set(Draft.objects.values_list("title", flat=True)) == {"Monday", "Tuesday"}
+
+
+def test_a_new_idempotency_key_costs_one_insert_and_one_update(api):
+    table = IdempotencyKey._meta.db_table
+
+    with CaptureQueriesContext(connection) as queries:
+        created = api.post(
+            "/api/v1/drafts/", {"title": "x"}, format="json", HTTP_IDEMPOTENCY_KEY="new"
+        )
+
+    assert created.status_code == 201
+    statements = [q["sql"].split()[0] for q in queries if f'"{table}"' in q["sql"]]
+    assert statements == ["INSERT", "UPDATE"]  # the claim, then the stored answer
