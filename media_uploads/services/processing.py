@@ -142,6 +142,15 @@ def media_process(*, asset_id: UUID, task_id: str) -> str:
         original = Path(workdir) / "original"
         try:
             sha256 = _download_original(asset, original)
+        except ObjectMissing:
+            # Gone since completion checked it (deleted by hand or by a bucket rule):
+            # no retry brings it back.
+            media_fail(
+                asset_id=asset.id,
+                code="original_missing",
+                message="The uploaded file is no longer in storage; upload it again.",
+            )
+            return "failed"
         except ObjectTooLarge:
             media_fail(
                 asset_id=asset.id,

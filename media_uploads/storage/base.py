@@ -22,7 +22,7 @@ class StorageUnavailable(Exception):
 
 
 class ObjectMissing(Exception):
-    """The object to read or copy does not exist."""
+    """The object to download or copy does not exist."""
 
 
 class ObjectTooLarge(Exception):

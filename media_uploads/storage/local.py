@@ -184,7 +184,11 @@ class LocalStorage:
             path.unlink(missing_ok=True)
 
     def download(self, key: str, destination: BinaryIO, *, max_bytes: int) -> int:
-        with self._path(key).open("rb") as source:
+        try:
+            source = self._path(key).open("rb")
+        except FileNotFoundError as error:
+            raise ObjectMissing(key) from error
+        with source:
             copied = 0
             while chunk := source.read(CHUNK_BYTES):
                 copied += len(chunk)

@@ -34,6 +34,10 @@ CHUNK_BYTES = 256 * 1024
 NOT_FOUND_CODES = {"404", "NoSuchKey", "NotFound"}
 
 
+def _is_not_found(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") in NOT_FOUND_CODES
+
+
 def _is_transient(error: Exception) -> bool:
     if isinstance(error, ClientError):
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
@@ -125,7 +129,7 @@ class S3Storage:
         try:
             answer = self._call("head_object", Key=key)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in NOT_FOUND_CODES:
+            if _is_not_found(error):
                 return None
             raise
         return StoredObjectInfo(
@@ -136,7 +140,12 @@ class S3Storage:
         self._call("delete_object", Key=key)
 
     def download(self, key: str, destination: BinaryIO, *, max_bytes: int) -> int:
-        answer = self._call("get_object", Key=key)
+        try:
+            answer = self._call("get_object", Key=key)
+        except ClientError as error:
+            if _is_not_found(error):
+                raise ObjectMissing(key) from error
+            raise
         if answer["ContentLength"] > max_bytes:
             answer["Body"].close()
             raise ObjectTooLarge(key)
@@ -174,7 +183,7 @@ class S3Storage:
                 MetadataDirective="COPY",
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in NOT_FOUND_CODES:
+            if _is_not_found(error):
                 raise ObjectMissing(source_key) from error
             raise
 

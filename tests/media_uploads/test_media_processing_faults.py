@@ -1,5 +1,6 @@
 """Processing survives storage outages, killed workers and lost messages."""
 
+import io
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from PIL import Image
 from media_uploads.models import MediaAsset, MediaStatus, MediaVariant
 from media_uploads.services.sweep import media_sweep_stuck
 from media_uploads.storage import get_storage
+from media_uploads.storage.base import ObjectMissing
 from media_uploads.tasks import retry_delay_seconds
 from tests.conftest import wait_until
 from tests.media_uploads import image_factory
@@ -192,3 +194,28 @@ def test_storage_retries_back_off_to_a_five_minute_cap(settings):
     assert 2.5 <= delays[0] <= 5.0
     assert 40.0 <= delays[4] <= 80.0
     assert all(150.0 <= delay <= 300.0 for delay in delays[7:])
+
+
+@pytest.mark.parametrize("backend", ["local", "moto"])
+def test_absent_object_downloads_as_object_missing(request, backend):
+    storage = request.getfixturevalue(f"{backend}_storage")
+
+    with pytest.raises(ObjectMissing):
+        storage.download("uploads/0/never-uploaded", io.BytesIO(), max_bytes=1024)
+
+
+@pytest.mark.parametrize("backend", ["local", "moto"])
+def test_original_deleted_after_completion_fails_as_original_missing(
+    request, transactional_db, user, media_queue, tmp_path, backend
+):
+    storage = request.getfixturevalue(f"{backend}_storage")
+    png = image_factory.encode(Image.new("RGB", (50, 40), "blue"), "PNG")
+    asset = uploaded(user, storage, png, "image/png", tmp_path)
+    storage.delete(asset.original_key)  # before any worker has seen the message
+
+    request.getfixturevalue("celery_worker")
+    failed = finished(asset)
+
+    assert (failed.status, failed.failure_code) == ("failed", "original_missing")
+    assert failed.processing_attempts == 1
+    assert not MediaVariant.objects.filter(asset=asset).exists()
