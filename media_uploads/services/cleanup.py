@@ -8,14 +8,14 @@ from django.utils import timezone
 
 from media_uploads.models import PROCESSABLE_STATUSES, MediaAsset, MediaStatus
 from media_uploads.selectors import MediaNotFound
-from media_uploads.services.completion import media_complete
+from media_uploads.services.completion import media_upload_accept
 from media_uploads.services.deletion import MediaInUse, media_delete
 from media_uploads.services.errors import (
+    LeaseExpired,
     StorageUnavailableError,
     UploadMismatch,
+    UploadMissing,
 )
-from media_uploads.storage import get_storage
-from media_uploads.storage.base import StorageUnavailable
 
 
 @dataclass(frozen=True)
@@ -32,21 +32,14 @@ def media_cleanup(*, now: datetime | None = None) -> CleanupReport:
     stale_leases = MediaAsset.objects.filter(
         status=MediaStatus.AWAITING_UPLOAD, expires_at__lte=now
     ).select_related("owner")
-    storage = get_storage()
     for asset in stale_leases[:500]:
+        # Uploaded but never completed: complete it now; nothing stored: expire it.
         try:
-            stored = storage.head(asset.original_key)
-        except StorageUnavailable:
+            result = media_upload_accept(asset, now=now)
+        except LeaseExpired:
+            expired += 1
             continue
-        if stored is None:
-            expired += MediaAsset.objects.filter(
-                id=asset.id, status=MediaStatus.AWAITING_UPLOAD
-            ).update(status=MediaStatus.EXPIRED)
-            continue
-        # Uploaded, but the client never called complete: complete it now.
-        try:
-            result = media_complete(asset_id=asset.id, owner=asset.owner)
-        except (UploadMismatch, StorageUnavailableError):
+        except (UploadMismatch, UploadMissing, StorageUnavailableError):
             continue
         completed += result.status != MediaStatus.AWAITING_UPLOAD
     unattached_before = now - timedelta(

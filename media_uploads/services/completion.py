@@ -4,6 +4,7 @@ State moves by conditional updates (`... WHERE status = 'awaiting_upload'`), so
 repeated or concurrent calls enqueue nothing more.
 """
 
+from datetime import datetime
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -28,14 +29,20 @@ PROCESS_IMAGE_TASK = "media_uploads.process_image"
 
 def media_complete(*, asset_id: UUID, owner: AbstractBaseUser) -> MediaAsset:
     """Accept the uploaded object and enqueue processing once; safe to repeat."""
-    asset = media_get(asset_id=asset_id, owner=owner)
+    return media_upload_accept(media_get(asset_id=asset_id, owner=owner))
+
+
+def media_upload_accept(
+    asset: MediaAsset, *, now: datetime | None = None
+) -> MediaAsset:
+    """`media_complete` for an asset already loaded: one HEAD of its original."""
     if asset.status != MediaStatus.AWAITING_UPLOAD:
         return asset
     try:
         stored = get_storage().head(asset.original_key)
     except StorageUnavailable as error:
         raise StorageUnavailableError() from error
-    now = timezone.now()
+    now = now or timezone.now()
     if stored is None:
         if asset.expires_at <= now:
             MediaAsset.objects.filter(

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -59,6 +60,24 @@ def test_expired_lease_without_an_object_expires(user, local_storage):
     assert asset.status == MediaStatus.EXPIRED
     fresh.refresh_from_db()
     assert fresh.status == MediaStatus.EXPIRED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_stale_lease_costs_one_look_at_storage(
+    user, local_storage, media_queue, tmp_path
+):
+    uploaded, empty = leased(user), leased(user)
+    store(local_storage, uploaded, tmp_path)
+    storage_class = type(local_storage)
+
+    with mock.patch.object(
+        storage_class, "head", autospec=True, side_effect=storage_class.head
+    ) as head:
+        report = media_cleanup(now=timezone.now() + timedelta(seconds=901))
+
+    assert (report.completed, report.expired) == (1, 1)
+    looked_at = sorted(call.args[1] for call in head.call_args_list)
+    assert looked_at == sorted([uploaded.original_key, empty.original_key])
 
 
 def test_live_leases_are_left_alone(user, local_storage):
