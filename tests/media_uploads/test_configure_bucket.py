@@ -1,3 +1,4 @@
+import json
 from io import StringIO
 
 import pytest
@@ -8,18 +9,25 @@ def test_configure_bucket_sets_cors_lifecycle_and_public_media(moto_storage, set
     settings.MEDIA_UPLOAD_ORIGINS = ["https://app.example.com"]
     output = StringIO()
 
-    call_command("configure_bucket", stdout=output)
+    call_command("configure_bucket", stdout=StringIO())
+    call_command("configure_bucket", stdout=output)  # running it again is harmless
 
     client, bucket = moto_storage.client, moto_storage.bucket
     cors = client.get_bucket_cors(Bucket=bucket)["CORSRules"]
+    assert len(cors) == 2  # uploads from the app; reads from anywhere
     assert cors[0]["AllowedOrigins"] == ["https://app.example.com"]
     assert sorted(cors[0]["AllowedMethods"]) == ["POST", "PUT"]
     rules = client.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert len(rules) == 1
+    assert rules[0]["Status"] == "Enabled"
     assert rules[0]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
-    assert (
-        f"arn:aws:s3:::{bucket}/media/*"
-        in client.get_bucket_policy(Bucket=bucket)["Policy"]
-    )
+    # Anyone may read derivatives; nothing else, so originals under uploads/ stay
+    # private.
+    policy = json.loads(client.get_bucket_policy(Bucket=bucket)["Policy"])
+    assert [
+        (each["Effect"], each["Principal"], each["Action"], each["Resource"])
+        for each in policy["Statement"]
+    ] == [("Allow", "*", "s3:GetObject", f"arn:aws:s3:::{bucket}/media/*")]
     assert "uploads/ is private" in output.getvalue()
 
 
