@@ -18,14 +18,13 @@ from rest_framework.exceptions import AuthenticationFailed
 from config.api_errors import error_body
 from config.authentication import PreparedTokenAuthentication
 from media_uploads.storage import get_storage
+from media_uploads.storage.base import CHUNK_BYTES, original_key_owner_id
 from media_uploads.storage.local import (
     LeasedUploadWriter,
     LocalStorage,
     UploadGrant,
     UploadRejected,
 )
-
-CHUNK_BYTES = 256 * 1024
 
 
 class LeasedFileUploadHandler(FileUploadHandler):
@@ -49,12 +48,6 @@ class LeasedFileUploadHandler(FileUploadHandler):
 
     def file_complete(self, file_size: int) -> LeasedUploadWriter:
         return self.writer
-
-
-def _uploader_id_of(key: str) -> str:
-    # Keys of originals are uploads/<owner id>/<asset id>.
-    parts = key.split("/")
-    return parts[1] if len(parts) == 3 else ""
 
 
 def _authenticated_user_id(request: HttpRequest) -> str | None:
@@ -81,7 +74,7 @@ def local_upload(request: HttpRequest) -> HttpResponse:
     try:
         grant = storage.upload_grant(request.GET.get("token", ""))
         user_id = _authenticated_user_id(request)
-        if user_id is not None and user_id != _uploader_id_of(grant.key):
+        if user_id is not None and user_id != original_key_owner_id(grant.key):
             # Another user's upload does not exist for this caller.
             return JsonResponse(error_body("not_found", "No such upload."), status=404)
         with storage.upload_writer(grant) as writer:

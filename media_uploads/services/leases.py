@@ -28,7 +28,7 @@ from media_uploads.services.statements import (
     media_asset_insert_within_pending_limit,
 )
 from media_uploads.storage import get_storage
-from media_uploads.storage.base import UploadInstruction
+from media_uploads.storage.base import UploadInstruction, original_key
 from poster.accounts import user_lock
 
 
@@ -93,7 +93,7 @@ def media_lease_create(
         content_type=content_type,
         size_bytes=size_bytes,
         sha256=sha256 or "",
-        original_key=f"uploads/{owner.pk}/{asset_id}",
+        original_key=original_key(owner_id=owner.pk, asset_id=asset_id),
         expires_at=now + timedelta(seconds=settings.MEDIA_LEASE_SECONDS),
         created_at=now,
         updated_at=now,

@@ -11,6 +11,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+# How much of an object passes through memory at once, on every path that streams one.
+CHUNK_BYTES = 256 * 1024
+ORIGINALS_PREFIX = "uploads"
+
+
+def original_key(*, owner_id: object, asset_id: object) -> str:
+    """Where an asset's uploaded original is stored: private, one per asset."""
+    return f"{ORIGINALS_PREFIX}/{owner_id}/{asset_id}"
+
+
+def original_key_owner_id(key: str) -> str | None:
+    """The owner id an original's key names, or None if `key` is not one."""
+    parts = key.split("/")
+    if len(parts) != 3 or parts[0] != ORIGINALS_PREFIX:
+        return None
+    return parts[1]
+
 
 def sha256_base64(sha256_hex: str) -> str:
     """The form S3's x-amz-checksum-sha256 header takes."""

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core import signing
 
 from media_uploads.storage.base import (
+    CHUNK_BYTES,
     ObjectMissing,
     ObjectTooLarge,
     StorageUnavailable,
@@ -34,7 +35,6 @@ from media_uploads.storage.base import (
 
 UPLOAD_PATH = "/api/v1/storage/upload/"
 TOKEN_SALT = "media_uploads.local_upload"  # noqa: S105 (a namespace, not a secret)
-CHUNK_BYTES = 256 * 1024
 
 
 class UploadRejected(Exception):

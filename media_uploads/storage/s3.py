@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
 from media_uploads.storage.base import (
+    CHUNK_BYTES,
     ObjectMissing,
     ObjectTooLarge,
     StorageUnavailable,
@@ -30,7 +31,6 @@ from media_uploads.storage.base import (
 
 CONNECT_TIMEOUT_SECONDS = 3
 READ_TIMEOUT_SECONDS = 30
-CHUNK_BYTES = 256 * 1024
 NOT_FOUND_CODES = {"404", "NoSuchKey", "NotFound"}
 
 
