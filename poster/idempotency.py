@@ -70,8 +70,10 @@ def idempotency_key_claim(
     now = timezone.now()
     expired_before = now - timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL_SECONDS)
     # A new key, the usual case, is one INSERT. An expired holder of the key is
-    # deleted only when the INSERT meets it, then the claim is tried once more.
-    for _attempt in range(2):
+    # deleted only when the INSERT meets it, then the claim is tried once more; a
+    # holder gone by the time it is read (released, or expired by a concurrent
+    # claim) sends us back to the INSERT too, which the live claimant then meets.
+    for _attempt in range(3):
         try:
             with transaction.atomic():
                 IdempotencyKey.objects.create(
@@ -89,8 +91,8 @@ def idempotency_key_claim(
         existing = IdempotencyKey.objects.filter(
             owner=owner, scope=scope, key=key
         ).first()
-        if existing is None:  # released between our insert and this read
-            raise IdempotencyRequestInProgress()
+        if existing is None:  # released or expired away since our INSERT: retry it
+            continue
         if existing.created_at >= expired_before:
             return _claim_against(existing, fingerprint=fingerprint, now=now)
         IdempotencyKey.objects.filter(
