@@ -14,7 +14,6 @@ from media_uploads.services.errors import (
     LeaseExpired,
     StorageUnavailableError,
     UploadMismatch,
-    UploadMissing,
 )
 
 
@@ -31,15 +30,16 @@ def media_cleanup(*, now: datetime | None = None) -> CleanupReport:
     completed = expired = 0
     stale_leases = MediaAsset.objects.filter(
         status=MediaStatus.AWAITING_UPLOAD, expires_at__lte=now
-    ).select_related("owner")
+    )
     for asset in stale_leases[:500]:
         # Uploaded but never completed: complete it now; nothing stored: expire it.
         try:
             result = media_upload_accept(asset, now=now)
         except LeaseExpired:
-            expired += 1
+            # Counted only if this run expired it, not an overlapping one.
+            expired += asset.status == MediaStatus.EXPIRED
             continue
-        except (UploadMismatch, UploadMissing, StorageUnavailableError):
+        except (UploadMismatch, StorageUnavailableError, MediaNotFound):
             continue
         completed += result.status != MediaStatus.AWAITING_UPLOAD
     unattached_before = now - timedelta(

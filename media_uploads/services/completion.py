@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from config.celery import app as celery_app
 from media_uploads.models import MediaAsset, MediaStatus
-from media_uploads.selectors import media_get
+from media_uploads.selectors import MediaNotFound, media_get
 from media_uploads.services.deletion import stored_objects_delete_later
 from media_uploads.services.errors import (
     LeaseExpired,
@@ -35,7 +35,11 @@ def media_complete(*, asset_id: UUID, owner: AbstractBaseUser) -> MediaAsset:
 def media_upload_accept(
     asset: MediaAsset, *, now: datetime | None = None
 ) -> MediaAsset:
-    """`media_complete` for an asset already loaded: one HEAD of its original."""
+    """`media_complete` for an asset already loaded: one HEAD of its original.
+
+    `now` decides whether the lease has expired and stamps the row; cleanup passes
+    its own clock.
+    """
     if asset.status != MediaStatus.AWAITING_UPLOAD:
         return asset
     try:
@@ -45,9 +49,10 @@ def media_upload_accept(
     now = now or timezone.now()
     if stored is None:
         if asset.expires_at <= now:
-            MediaAsset.objects.filter(
+            if MediaAsset.objects.filter(
                 id=asset.id, status=MediaStatus.AWAITING_UPLOAD
-            ).update(status=MediaStatus.EXPIRED)
+            ).update(status=MediaStatus.EXPIRED):
+                asset.status = MediaStatus.EXPIRED  # so a caller sees this call did it
             raise LeaseExpired()
         raise UploadMissing()
     if (stored.size_bytes, stored.content_type) != (
@@ -80,5 +85,8 @@ def media_upload_accept(
             transaction.on_commit(
                 lambda: celery_app.send_task(PROCESS_IMAGE_TASK, args=[str(asset.id)])
             )
-    asset.refresh_from_db()
+    try:
+        asset.refresh_from_db()
+    except MediaAsset.DoesNotExist as error:  # deleted meanwhile
+        raise MediaNotFound() from error
     return asset

@@ -5,8 +5,11 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from media_uploads.models import MediaAsset, StoredObjectDeletion
-from media_uploads.services import media_lease_create
+from media_uploads.models import MediaAsset, MediaStatus, StoredObjectDeletion
+from media_uploads.selectors import MediaNotFound
+from media_uploads.services import completion, media_lease_create
+from media_uploads.services.completion import media_upload_accept
+from media_uploads.services.errors import LeaseExpired
 from tests.conftest import wait_until
 from tests.storage import queued_process_image_ids
 
@@ -95,3 +98,39 @@ def test_complete_after_the_lease_expired_without_upload_gets_410(
     assert response.json()["error"]["code"] == "lease_expired"
     assert MediaAsset.objects.get(id=asset.id).status == "expired"
     assert queued_process_image_ids(media_queue) == []
+
+
+def test_only_the_call_that_expires_a_lease_shows_it_expired(user, local_storage):
+    # Two cleanup runs that loaded the same stale lease: one expires it; the other
+    # must be able to tell, so the lease is counted once.
+    asset = leased(user)
+    loaded_by_one, loaded_by_other = (MediaAsset.objects.get(id=asset.id) for _ in "ab")
+    later = timezone.now() + timedelta(seconds=901)
+
+    with pytest.raises(LeaseExpired):
+        media_upload_accept(loaded_by_one, now=later)
+    with pytest.raises(LeaseExpired):
+        media_upload_accept(loaded_by_other, now=later)
+
+    assert loaded_by_one.status == MediaStatus.EXPIRED
+    assert loaded_by_other.status == MediaStatus.AWAITING_UPLOAD
+
+
+@pytest.mark.django_db(transaction=True)
+def test_asset_deleted_while_completing_is_not_found(user, local_storage, tmp_path):
+    asset = leased(user)
+    store(local_storage, asset.original_key, b"p" * 100, "image/png", tmp_path)
+
+    def delete_as_staff_does_meanwhile(*args, **kwargs):
+        MediaAsset.objects.filter(id=asset.id).delete()
+
+    # The moment to strike: the acceptance has committed, the answer is not built.
+    with (
+        mock.patch.object(
+            completion.celery_app,
+            "send_task",
+            side_effect=delete_as_staff_does_meanwhile,
+        ),
+        pytest.raises(MediaNotFound),
+    ):
+        media_upload_accept(MediaAsset.objects.get(id=asset.id))
