@@ -89,6 +89,7 @@ def requests_burst(
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a client hung"
     assert errors == []
     return statuses
 

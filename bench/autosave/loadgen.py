@@ -188,11 +188,10 @@ async def drive(
             results.update({each: combine(slices[each]) for each in interleaved})
             continue
         if name == "paced":
-            rates = paced_rates or [
-                fraction * results["baseline"]["all"]["rps"]
-                for fraction in PACED_FRACTIONS_OF_BASELINE
-                if "baseline" in results
-            ]
+            rates = paced_rates or []
+            if not rates and "baseline" in results:
+                baseline_rps = results["baseline"]["all"]["rps"]
+                rates = [f * baseline_rps for f in PACED_FRACTIONS_OF_BASELINE]
             if not rates:
                 print("paced: skipped (give --paced-rps or run baseline first)")
             for number, rate in enumerate(rates, start=1):

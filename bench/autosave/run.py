@@ -77,6 +77,17 @@ def add_server_arguments(parser: argparse.ArgumentParser, *, database: str) -> N
     )
 
 
+def positive_rates(text: str) -> list[float]:
+    """`--paced-rps`: comma-separated requests/s, each above zero."""
+    try:
+        rates = [float(rate) for rate in text.split(",")]
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {text}") from error
+    if not all(rate > 0 for rate in rates):
+        raise argparse.ArgumentTypeError(f"every rate must be above zero: {text}")
+    return rates
+
+
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=15, help="recorded, per phase")
@@ -95,7 +106,7 @@ def parse_arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--paced-rps",
-        type=lambda text: [float(rate) for rate in text.split(",")],
+        type=positive_rates,
         help="comma-separated total rates for the paced phase, one run each "
         "(default: 0.25x, 0.5x and 0.75x the baseline's req/s)",
     )

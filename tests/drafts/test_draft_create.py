@@ -196,7 +196,9 @@ def test_deleted_drafts_do_not_count_against_the_limit(api, user, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_creates_never_overshoot_the_thousand_drafts_limit():
+def test_concurrent_creates_never_overshoot_the_thousand_drafts_limit(settings):
+    settings.DRAFT_MAX_LIVE_PER_USER = 1000  # the documented default
+
     def create(client):
         return client.post("/api/v1/drafts/", {"title": "racing"}, format="json")
 

@@ -10,7 +10,9 @@ def test_configure_bucket_sets_cors_lifecycle_and_public_media(moto_storage, set
     output = StringIO()
 
     call_command("configure_bucket", stdout=StringIO())
-    call_command("configure_bucket", stdout=output)  # running it again is harmless
+    # Run twice: each put_bucket_* replaces its whole configuration today; this
+    # keeps a rerun from stacking rules should that ever change to appending.
+    call_command("configure_bucket", stdout=output)
 
     client, bucket = moto_storage.client, moto_storage.bucket
     cors = client.get_bucket_cors(Bucket=bucket)["CORSRules"]
