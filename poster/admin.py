@@ -18,9 +18,8 @@ from django.utils.safestring import SafeString
 from drafts.models import DraftKind
 from media_uploads.admin import (
     ReadOnlyInline,
-    action_confirmation,
     action_report,
-    reason_form,
+    reason_or_confirmation,
     thumbnail,
     thumbnails_prefetch,
 )
@@ -161,19 +160,17 @@ class PostAdmin(admin.ModelAdmin):
     def remove(
         self, request: HttpRequest, queryset: QuerySet
     ) -> TemplateResponse | None:
-        form = reason_form(request)
-        if not form.is_valid():
-            return action_confirmation(
-                self,
-                request,
-                queryset,
-                action="remove",
-                title="Remove posts",
-                explanation="These posts will be hidden from everyone but their "
-                "authors and staff.",
-                form=form,
-            )
-        reason = form.cleaned_data["reason"]
+        reason = reason_or_confirmation(
+            self,
+            request,
+            queryset,
+            action="remove",
+            title="Remove posts",
+            explanation="These posts will be hidden from everyone but their "
+            "authors and staff.",
+        )
+        if isinstance(reason, TemplateResponse):
+            return reason
         removable = list(queryset.exclude(status=PostStatus.REMOVED))
         for post in removable:
             with transaction.atomic():
@@ -193,19 +190,17 @@ class PostAdmin(admin.ModelAdmin):
     def restore(
         self, request: HttpRequest, queryset: QuerySet
     ) -> TemplateResponse | None:
-        form = reason_form(request)
-        if not form.is_valid():
-            return action_confirmation(
-                self,
-                request,
-                queryset,
-                action="restore",
-                title="Restore posts",
-                explanation="These removed posts will be published again, at their "
-                "first publication time.",
-                form=form,
-            )
-        reason = form.cleaned_data["reason"]
+        reason = reason_or_confirmation(
+            self,
+            request,
+            queryset,
+            action="restore",
+            title="Restore posts",
+            explanation="These removed posts will be published again, at their "
+            "first publication time.",
+        )
+        if isinstance(reason, TemplateResponse):
+            return reason
         restored = 0
         for post in queryset:
             try:

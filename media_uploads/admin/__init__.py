@@ -10,7 +10,7 @@ from media_uploads.admin.confirmation import (
     ReasonForm,
     action_confirmation,
     action_report,
-    reason_form,
+    reason_or_confirmation,
 )
 from media_uploads.admin.inlines import ReadOnlyInline
 from media_uploads.admin.thumbnails import thumbnail, thumbnails_prefetch
@@ -22,7 +22,7 @@ __all__ = (
     "StoredObjectDeletionAdmin",
     "action_confirmation",
     "action_report",
-    "reason_form",
+    "reason_or_confirmation",
     "thumbnail",
     "thumbnails_prefetch",
 )

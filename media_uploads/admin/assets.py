@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString
 from media_uploads.admin.confirmation import (
     action_confirmation,
     action_report,
-    reason_form,
+    reason_or_confirmation,
 )
 from media_uploads.admin.inlines import ReadOnlyInline
 from media_uploads.admin.thumbnails import (
@@ -227,18 +227,16 @@ class MediaAssetAdmin(admin.ModelAdmin):
     def fail_with_reason(
         self, request: HttpRequest, queryset: QuerySet
     ) -> TemplateResponse | None:
-        form = reason_form(request)
-        if not form.is_valid():
-            return action_confirmation(
-                self,
-                request,
-                queryset,
-                action="fail_with_reason",
-                title="Fail media",
-                explanation="These media will fail; posts waiting for them fail too.",
-                form=form,
-            )
-        reason = form.cleaned_data["reason"]
+        reason = reason_or_confirmation(
+            self,
+            request,
+            queryset,
+            action="fail_with_reason",
+            title="Fail media",
+            explanation="These media will fail; posts waiting for them fail too.",
+        )
+        if isinstance(reason, TemplateResponse):
+            return reason
         failed = 0
         for asset in queryset:
             with transaction.atomic():

@@ -21,9 +21,28 @@ class ReasonForm(forms.Form):
     )
 
 
-def reason_form(request: HttpRequest) -> ReasonForm:
-    """Bound to the confirmation page's answer, unbound on the first visit."""
-    return ReasonForm(request.POST if "apply" in request.POST else None)
+def reason_or_confirmation(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    action: str,
+    title: str,
+    explanation: str,
+) -> str | TemplateResponse:
+    """The reason staff gave on the confirmation page, or that page, to ask for it."""
+    form = ReasonForm(request.POST if "apply" in request.POST else None)
+    if form.is_valid():
+        return form.cleaned_data["reason"]
+    return action_confirmation(
+        model_admin,
+        request,
+        queryset,
+        action=action,
+        title=title,
+        explanation=explanation,
+        form=form,
+    )
 
 
 def action_confirmation(
