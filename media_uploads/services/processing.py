@@ -81,14 +81,19 @@ class ProcessedMedia:
     variants: list[StoredVariant]
 
 
+def stuck_in_processing(now: datetime) -> Q:
+    """Processing that began over MEDIA_STUCK_SECONDS ago: its worker is gone."""
+    stale_before = now - timedelta(seconds=settings.MEDIA_STUCK_SECONDS)
+    return Q(status=MediaStatus.PROCESSING, processing_started_at__lt=stale_before)
+
+
 def media_process_claim(
     *, asset_id: UUID, task_id: str, now: datetime
 ) -> MediaAsset | None:
-    stale_before = now - timedelta(seconds=settings.MEDIA_STUCK_SECONDS)
     claimable = (
         Q(status=MediaStatus.UPLOADED)
         | Q(status=MediaStatus.PROCESSING, processing_task_id=task_id)
-        | Q(status=MediaStatus.PROCESSING, processing_started_at__lt=stale_before)
+        | stuck_in_processing(now)
     )
     claimed = MediaAsset.objects.filter(claimable, id=asset_id).update(
         status=MediaStatus.PROCESSING,
@@ -126,17 +131,21 @@ def media_fail(
     return is_failed
 
 
+def media_fail_out_of_attempts(*, asset_id: UUID) -> bool:
+    return media_fail(
+        asset_id=asset_id,
+        code="processing_timeout",
+        message="Processing did not finish after several attempts.",
+    )
+
+
 def media_process(*, asset_id: UUID, task_id: str) -> str:
     """Process the asset if it is this task's to process; return what happened."""
     asset = media_process_claim(asset_id=asset_id, task_id=task_id, now=timezone.now())
     if asset is None:
         return "skipped"
     if asset.processing_attempts > media_attempt_limit():
-        media_fail(
-            asset_id=asset.id,
-            code="processing_timeout",
-            message="Processing did not finish after several attempts.",
-        )
+        media_fail_out_of_attempts(asset_id=asset.id)
         return "failed"
     with tempfile.TemporaryDirectory(prefix="poster-media-") as workdir:
         original = Path(workdir) / "original"

@@ -1,9 +1,7 @@
 """Staff repairs: send media through processing again, or fail it for a reason."""
 
-from datetime import timedelta
 from uuid import UUID
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -11,7 +9,7 @@ from django.utils import timezone
 from config.celery import app as celery_app
 from media_uploads.models import MediaAsset, MediaStatus
 from media_uploads.services.completion import PROCESS_IMAGE_TASK
-from media_uploads.services.processing import media_fail
+from media_uploads.services.processing import media_fail, stuck_in_processing
 
 REPROCESSABLE_STATUSES = (MediaStatus.UPLOADED, MediaStatus.READY, MediaStatus.FAILED)
 
@@ -25,10 +23,7 @@ def media_reprocess(*, asset_id: UUID) -> bool:
     MEDIA_STUCK_SECONDS, awaiting its upload or expired is left alone (False).
     """
     now = timezone.now()
-    stale_before = now - timedelta(seconds=settings.MEDIA_STUCK_SECONDS)
-    reprocessable = Q(status__in=REPROCESSABLE_STATUSES) | Q(
-        status=MediaStatus.PROCESSING, processing_started_at__lt=stale_before
-    )
+    reprocessable = Q(status__in=REPROCESSABLE_STATUSES) | stuck_in_processing(now)
     with transaction.atomic():
         is_reset = bool(
             MediaAsset.objects.filter(reprocessable, id=asset_id).update(

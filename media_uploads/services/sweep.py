@@ -11,7 +11,7 @@ from media_uploads.models import PROCESSABLE_STATUSES, MediaAsset
 from media_uploads.services.completion import PROCESS_IMAGE_TASK
 from media_uploads.services.processing import (
     media_attempt_limit,
-    media_fail,
+    media_fail_out_of_attempts,
 )
 
 
@@ -31,11 +31,7 @@ def media_sweep_stuck(*, now: datetime | None = None) -> SweepReport:
     requeued = failed = 0
     for asset in stuck[:500]:
         if asset.processing_attempts >= media_attempt_limit():
-            failed += media_fail(
-                asset_id=asset.id,
-                code="processing_timeout",
-                message="Processing did not finish after several attempts.",
-            )
+            failed += media_fail_out_of_attempts(asset_id=asset.id)
             continue
         # Touch the row so the next sweep waits another full period for this run.
         touched = MediaAsset.objects.filter(

@@ -201,6 +201,14 @@ class LocalStorage:
         self, key: str, source: Path, *, content_type: str, cache_control: str
     ) -> None:
         """Write a derivative; replacing one is fine, since its key is deterministic."""
+        with source.open("rb") as data:
+            self._put_stream(
+                key, data, content_type=content_type, cache_control=cache_control
+            )
+
+    def _put_stream(
+        self, key: str, data: BinaryIO, *, content_type: str, cache_control: str
+    ) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         self._meta_path(key).parent.mkdir(parents=True, exist_ok=True)
@@ -210,7 +218,7 @@ class LocalStorage:
         )
         descriptor, temporary = tempfile.mkstemp(dir=self.root / ".tmp")
         try:
-            with os.fdopen(descriptor, "wb") as out, source.open("rb") as data:
+            with os.fdopen(descriptor, "wb") as out:
                 shutil.copyfileobj(data, out)
             os.replace(temporary, path)
         except BaseException:
@@ -218,18 +226,19 @@ class LocalStorage:
             raise
 
     def copy(self, source_key: str, destination_key: str) -> None:
+        # Open the source first: if it is gone, nothing of the copy is written.
         try:
             meta = json.loads(self._meta_path(source_key).read_text())
+            source = self._path(source_key).open("rb")
         except FileNotFoundError as error:
             raise ObjectMissing(source_key) from error
-        if not self._path(source_key).exists():
-            raise ObjectMissing(source_key)
-        self.put_file(
-            destination_key,
-            self._path(source_key),
-            content_type=meta["content_type"],
-            cache_control=meta.get("cache_control", ""),
-        )
+        with source:
+            self._put_stream(
+                destination_key,
+                source,
+                content_type=meta["content_type"],
+                cache_control=meta.get("cache_control", ""),
+            )
 
     def public_url(self, key: str) -> str:
         # Without a CDN, poster serves derivatives itself at /<key> (/media/...).

@@ -205,6 +205,35 @@ def test_absent_object_downloads_as_object_missing(request, backend):
 
 
 @pytest.mark.parametrize("backend", ["local", "moto"])
+def test_copying_an_absent_object_is_object_missing_and_writes_nothing(
+    request, backend
+):
+    storage = request.getfixturevalue(f"{backend}_storage")
+
+    with pytest.raises(ObjectMissing):
+        storage.copy("media/a/never.webp", "media/b/copy.webp")
+
+    assert storage.head("media/b/copy.webp") is None
+
+
+def test_local_copy_of_bytes_gone_under_their_metadata_writes_nothing(
+    local_storage, tmp_path
+):
+    source = tmp_path / "kept"
+    source.write_bytes(b"bytes")
+    local_storage.put_file(
+        "media/a/kept.webp", source, content_type="image/webp", cache_control=""
+    )
+    (local_storage.root / "media/a/kept.webp").unlink()  # the bytes alone are gone
+
+    with pytest.raises(ObjectMissing):
+        local_storage.copy("media/a/kept.webp", "media/b/copy.webp")
+
+    assert local_storage.head("media/b/copy.webp") is None
+    assert list((local_storage.root / "media").rglob("*copy*")) == []
+
+
+@pytest.mark.parametrize("backend", ["local", "moto"])
 def test_original_deleted_after_completion_fails_as_original_missing(
     request, transactional_db, user, media_queue, tmp_path, backend
 ):
