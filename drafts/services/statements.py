@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 
+from config.model_rows import model_from_row
 from drafts.models import (
     EDITABLE_FIELDS,
     Draft,
@@ -116,36 +117,12 @@ def _returned_fields() -> list:
 
 
 @cache
-def _returned_attnames() -> list[str]:
-    return [field.attname for field in _returned_fields()]
-
-
-@lru_cache(maxsize=4)
-def _row_converters(vendor: str) -> list[tuple[list, Any]]:
-    """Per column, the converters Django's compiler would apply, and their Col."""
-    meta = Draft._meta
-    converters = []
-    for field in _returned_fields():
-        column = field.get_col(meta.db_table)
-        converters.append(
-            (
-                connection.ops.get_db_converters(column)
-                + field.get_db_converters(connection),
-                column,
-            )
-        )
-    return converters
+def _returned_attnames() -> tuple[str, ...]:
+    return tuple(field.attname for field in _returned_fields())
 
 
 def _draft_from_row(row: tuple) -> Draft:
-    values = []
-    for value, (converters, column) in zip(
-        row, _row_converters(connection.vendor), strict=True
-    ):
-        for converter in converters:
-            value = converter(value, column, connection)
-        values.append(value)
-    return Draft.from_db(connection.alias, _returned_attnames(), values)
+    return model_from_row(Draft, _returned_attnames(), row, alias=connection.alias)
 
 
 def draft_revision_snapshot(*, draft_id: UUID, reason: str, now: datetime) -> None:
