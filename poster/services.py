@@ -18,12 +18,11 @@ from django.utils import timezone
 from rest_framework import status
 
 from config.api_errors import ApiError
-from drafts.models import EDITABLE_FIELDS, Draft, DraftKind
+from drafts.models import Draft, DraftKind
 from drafts.services import (
-    DraftConflict,
     DraftPublished,
     draft_lock,
-    fields_changed_since,
+    draft_require_version,
 )
 from media_uploads.models import PROCESSABLE_STATUSES, MediaAsset, MediaStatus
 from poster.models import Community, Post, PostMedia, PostStatus
@@ -136,13 +135,7 @@ def post_publish(
         raise DraftAlreadyPublished(
             extra={"post_id": str(existing.id)} if existing else {}
         ) from error
-    if base_version != draft.version:
-        raise DraftConflict(
-            draft=draft,
-            conflicting_fields=fields_changed_since(
-                draft, base_version, EDITABLE_FIELDS
-            ),
-        )
+    draft_require_version(draft, base_version)
     media = list(
         MediaAsset.objects.select_for_update()
         .filter(draft=draft)

@@ -5,6 +5,7 @@ from drafts.services.autosave import (
     draft_apply,
     draft_autosave,
     draft_lock,
+    draft_require_version,
     fields_changed_since,
 )
 from drafts.services.errors import (
@@ -39,5 +40,6 @@ __all__ = (
     "draft_revision_restore",
     "draft_undelete",
     "drafts_purge_deleted",
+    "draft_require_version",
     "fields_changed_since",
 )

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from drafts.models import (
+    EDITABLE_FIELDS,
     MEDIA_FIELD,
     Draft,
     RevisionReason,
@@ -92,6 +93,18 @@ def fields_changed_since(
         if base_version > draft.version
         or getattr(draft, version_stamp_field(name)) > base_version
     ]
+
+
+def draft_require_version(draft: Draft, base_version: int) -> None:
+    """What acts on the whole draft (restore, publish) needs the current version; the
+    412 names every field, media included, changed since the client's version."""
+    if base_version != draft.version:
+        raise DraftConflict(
+            draft=draft,
+            conflicting_fields=fields_changed_since(
+                draft, base_version, (*EDITABLE_FIELDS, MEDIA_FIELD)
+            ),
+        )
 
 
 @transaction.atomic

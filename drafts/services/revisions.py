@@ -12,9 +12,8 @@ from drafts.models import (
     DraftRevision,
     RevisionReason,
 )
-from drafts.services.autosave import draft_apply, draft_lock, fields_changed_since
+from drafts.services.autosave import draft_apply, draft_lock, draft_require_version
 from drafts.services.errors import (
-    DraftConflict,
     DraftRevisionNotFound,
 )
 from drafts.services.statements import draft_revision_snapshot
@@ -29,13 +28,7 @@ def draft_revision_restore(
     revision = DraftRevision.objects.filter(draft=draft, number=number).first()
     if revision is None:
         raise DraftRevisionNotFound()
-    if base_version != draft.version:
-        raise DraftConflict(
-            draft=draft,
-            conflicting_fields=fields_changed_since(
-                draft, base_version, EDITABLE_FIELDS
-            ),
-        )
+    draft_require_version(draft, base_version)
     now = timezone.now()
     draft_revision_snapshot(
         draft_id=draft.id, reason=RevisionReason.BEFORE_RESTORE, now=now

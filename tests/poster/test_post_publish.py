@@ -65,6 +65,27 @@ def test_publish_needs_if_match_and_refuses_a_stale_one(api, user, community):
     assert Post.objects.count() == 0
 
 
+def test_publish_on_a_version_before_a_media_reorder_names_media(
+    api, user, community
+):
+    draft, (first, second) = draft_with_media(
+        user, kind="gallery", statuses=("ready", "ready")
+    )
+    reordered = api.patch(
+        f"/api/v1/drafts/{draft.id}/",
+        {"media": [str(second.id), str(first.id)]},
+        format="json",
+        HTTP_IF_MATCH='"1"',
+    )
+
+    stale = publish(api, draft, version=1)
+
+    assert reordered.status_code == 200
+    assert stale.status_code == 412
+    assert stale.json()["error"]["conflicting_fields"] == ["media"]
+    assert Post.objects.count() == 0
+
+
 def test_publish_while_media_processes_answers_202_pending(api, user, community):
     draft, _ = draft_with_media(user, kind="gallery", statuses=("ready", "processing"))
 
