@@ -25,7 +25,8 @@ def draft_list(*, owner: AbstractBaseUser) -> QuerySet[Draft]:
 
 
 def draft_get(*, draft_id: UUID, owner: AbstractBaseUser) -> Draft:
-    draft = draft_list(owner=owner).filter(id=draft_id).first()
+    # No media prefetch: a 304 needs none, and the representation loads them itself.
+    draft = Draft.objects.editable().filter(owner=owner, id=draft_id).first()
     if draft is None:
         raise DraftNotFound()
     return draft
@@ -35,7 +36,7 @@ def draft_revision_list(
     *, draft_id: UUID, owner: AbstractBaseUser
 ) -> QuerySet[DraftRevision]:
     """The draft's revisions, newest first, with only what a list shows loaded."""
-    if not draft_list(owner=owner).filter(id=draft_id).exists():
+    if not Draft.objects.editable().filter(owner=owner, id=draft_id).exists():
         raise DraftNotFound()
     return (
         DraftRevision.objects.filter(draft_id=draft_id)

@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from drafts.models import Draft, DraftRevision
@@ -25,6 +27,20 @@ def test_get_with_current_if_none_match_is_304(api, draft):
     assert current.content == b""
     assert stale.status_code == 200
     assert stale.json()["title"] == "changed"
+
+
+def test_a_304_reads_the_draft_and_nothing_else(api, draft):
+    with CaptureQueriesContext(connection) as queries:
+        current = api.get(f"/api/v1/drafts/{draft.id}/", HTTP_IF_NONE_MATCH='"1"')
+
+    assert current.status_code == 304
+    tables = {
+        table
+        for query in queries
+        for table in ("authtoken_token", "drafts_draft", "media_uploads_mediaasset")
+        if f'"{table}"' in query["sql"]
+    }
+    assert tables == {"authtoken_token", "drafts_draft"}
 
 
 def test_list_shows_live_drafts_most_recently_updated_first_by_cursor(api, user):

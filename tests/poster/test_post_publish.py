@@ -65,9 +65,7 @@ def test_publish_needs_if_match_and_refuses_a_stale_one(api, user, community):
     assert Post.objects.count() == 0
 
 
-def test_publish_on_a_version_before_a_media_reorder_names_media(
-    api, user, community
-):
+def test_publish_on_a_version_before_a_media_reorder_names_media(api, user, community):
     draft, (first, second) = draft_with_media(
         user, kind="gallery", statuses=("ready", "ready")
     )
