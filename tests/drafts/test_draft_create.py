@@ -32,6 +32,24 @@ def test_create_answers_201_with_id_version_and_etag(api, user):
     )
 
 
+def test_values_at_each_limit_are_accepted(api):
+    at_the_limits = {
+        "title": "t" * 300,
+        "body": "b" * 40_000,
+        "url": "https://example.com/" + "a" * (2_000 - len("https://example.com/")),
+        "community": "c" * 21,
+        "kind": "link",
+    }
+
+    response = api.post("/api/v1/drafts/", at_the_limits, format="json")
+
+    assert response.status_code == 201, response.json()
+    stored = Draft.objects.get(id=response.json()["id"])
+    assert {name: getattr(stored, name) for name in at_the_limits} == at_the_limits
+    shortest = api.post("/api/v1/drafts/", {"community": "abc"}, format="json")
+    assert shortest.status_code == 201
+
+
 @pytest.mark.parametrize(
     ("payload", "field"),
     [
@@ -42,7 +60,10 @@ def test_create_answers_201_with_id_version_and_etag(api, user):
         ({"url": "https://example.com/" + "a" * 2000}, "url"),
         ({"url": "https://exa mple.com"}, "url"),
         ({"community": "ab"}, "community"),
+        ({"community": "c" * 22}, "community"),
         ({"community": "no-dashes"}, "community"),
+        ({"url": "ftp://example.com/file"}, "url"),
+        ({"url": "https://example.com/\x00"}, "url"),
         ({"kind": "video"}, "kind"),
         ({"is_nsfw": "maybe"}, "is_nsfw"),
         ({"title": 42}, "title"),
@@ -60,16 +81,17 @@ def test_invalid_fields_get_400_with_the_field_named(api, payload, field):
     assert Draft.objects.count() == 0
 
 
-def test_lone_surrogate_escaped_in_json_is_rejected(api):
+@pytest.mark.parametrize("field", ["title", "body", "url", "community"])
+def test_lone_surrogate_escaped_in_json_is_rejected(api, field):
     response = api.generic(
         "POST",
         "/api/v1/drafts/",
-        b'{"body": "bad \\udc00 text"}',
+        b'{"%s": "bad \\udc00 text"}' % field.encode(),
         content_type="application/json",
     )
 
     assert response.status_code == 400
-    assert list(response.json()["error"]["fields"]) == ["body"]
+    assert list(response.json()["error"]["fields"]) == [field]
 
 
 def test_half_typed_link_is_kept_by_autosave(api):
