@@ -6,6 +6,7 @@ repair is giving a deleted draft back (`draft_undelete`).
 """
 
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
@@ -38,7 +39,6 @@ class DeletedFilter(admin.SimpleListFilter):
 
 class DraftRevisionInline(ReadOnlyInline):
     model = DraftRevision
-    show_change_link = True
     fields = (
         "number",
         "draft_version",
@@ -112,15 +112,18 @@ class DraftAdmin(admin.ModelAdmin):
 
     @admin.action(description="Restore deleted drafts", permissions=["change"])
     def restore(self, request: HttpRequest, queryset: QuerySet) -> None:
-        deleted = list(queryset.filter(deleted_at__isnull=False))
-        for draft in deleted:
-            draft_undelete(draft_id=draft.id)
-            self.log_change(request, draft, "Restored.")
+        drafts = list(queryset)
+        restored = 0
+        for draft in drafts:
+            with transaction.atomic():
+                if draft_undelete(draft_id=draft.id):
+                    self.log_change(request, draft, "Restored.")
+                    restored += 1
         action_report(
             self,
             request,
-            done_message=f"Restored {len(deleted)} drafts.",
-            done=len(deleted),
-            total=queryset.count(),
+            done_message=f"Restored {restored} drafts.",
+            done=restored,
+            total=len(drafts),
             why_left="not deleted.",
         )

@@ -23,7 +23,7 @@ from media_uploads.admin import (
     thumbnail,
     thumbnails_prefetch,
 )
-from poster.models import Community, Post, PostMedia, PostStatus
+from poster.models import Community, Post, PostMedia
 from poster.moderation import PostNotRestorable, post_remove, post_restore
 
 admin.site.site_header = "poster admin"
@@ -171,17 +171,20 @@ class PostAdmin(admin.ModelAdmin):
         )
         if isinstance(reason, TemplateResponse):
             return reason
-        removable = list(queryset.exclude(status=PostStatus.REMOVED))
-        for post in removable:
+        # The changelist's media prefetch is of no use here.
+        posts = list(queryset.prefetch_related(None))
+        removed = 0
+        for post in posts:
             with transaction.atomic():
-                post_remove(post_id=post.id, removed_by=request.user, reason=reason)
-                self.log_change(request, post, f"Removed: {reason}")
+                if post_remove(post_id=post.id, removed_by=request.user, reason=reason):
+                    self.log_change(request, post, f"Removed: {reason}")
+                    removed += 1
         action_report(
             self,
             request,
-            done_message=f"Removed {len(removable)} posts.",
-            done=len(removable),
-            total=queryset.count(),
+            done_message=f"Removed {removed} posts.",
+            done=removed,
+            total=len(posts),
             why_left="already removed.",
         )
         return None
@@ -201,8 +204,9 @@ class PostAdmin(admin.ModelAdmin):
         )
         if isinstance(reason, TemplateResponse):
             return reason
+        posts = list(queryset.prefetch_related(None))
         restored = 0
-        for post in queryset:
+        for post in posts:
             try:
                 with transaction.atomic():
                     post_restore(post_id=post.id)
@@ -215,7 +219,7 @@ class PostAdmin(admin.ModelAdmin):
             request,
             done_message=f"Restored {restored} posts.",
             done=restored,
-            total=len(queryset),
+            total=len(posts),
             why_left="not removed, or never published.",
         )
         return None

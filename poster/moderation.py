@@ -13,10 +13,23 @@ from poster.services import PostNotFound
 
 
 @transaction.atomic
-def post_remove(*, post_id: UUID, removed_by: AbstractBaseUser, reason: str) -> Post:
-    post = Post.objects.select_for_update().filter(id=post_id).first()
+def post_remove(
+    *,
+    post_id: UUID,
+    removed_by: AbstractBaseUser,
+    reason: str,
+    author: AbstractBaseUser | None = None,
+) -> Post | None:
+    """Remove the post (only `author`'s, if given); None if none is left to remove.
+
+    A post already removed keeps its first removal: who, when and why.
+    """
+    posts = Post.objects.select_for_update().exclude(status=PostStatus.REMOVED)
+    if author is not None:
+        posts = posts.filter(author=author)
+    post = posts.filter(id=post_id).first()
     if post is None:
-        raise PostNotFound()
+        return None
     post.status = PostStatus.REMOVED
     post.removed_by = removed_by
     post.removed_at = timezone.now()
@@ -34,13 +47,14 @@ def post_remove(*, post_id: UUID, removed_by: AbstractBaseUser, reason: str) -> 
 
 
 def post_delete_by_author(*, post_id: UUID, author: AbstractBaseUser) -> None:
-    if (
-        not Post.objects.filter(id=post_id, author=author)
-        .exclude(status=PostStatus.REMOVED)
-        .exists()
-    ):
+    removed = post_remove(
+        post_id=post_id,
+        removed_by=author,
+        reason="Deleted by its author.",
+        author=author,
+    )
+    if removed is None:
         raise PostNotFound()
-    post_remove(post_id=post_id, removed_by=author, reason="Deleted by its author.")
 
 
 class PostNotRestorable(ApiError):

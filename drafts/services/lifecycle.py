@@ -40,9 +40,14 @@ def draft_delete(*, draft_id: UUID, owner: AbstractBaseUser) -> None:
         raise DraftNotFound()
 
 
-def draft_undelete(*, draft_id: UUID) -> None:
-    """Give a soft-deleted draft back to its owner (staff repair)."""
-    Draft.objects.filter(id=draft_id).update(deleted_at=None, updated_at=timezone.now())
+def draft_undelete(*, draft_id: UUID) -> bool:
+    """Give a soft-deleted draft back to its owner (staff repair); False if it was
+    not deleted."""
+    return bool(
+        Draft.objects.filter(id=draft_id, deleted_at__isnull=False).update(
+            deleted_at=None, updated_at=timezone.now()
+        )
+    )
 
 
 def drafts_purge_deleted(*, now: datetime | None = None) -> int:

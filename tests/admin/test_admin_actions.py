@@ -240,6 +240,22 @@ def test_remove_records_the_reason_and_who_removed(
     assert change_messages(post) == ["Removed: Spam"]
 
 
+def test_remove_keeps_the_first_removal_of_a_post_already_removed(
+    admin_client, admin_user, user, local_storage, tmp_path, community
+):
+    post = published_post(user, local_storage, tmp_path)
+    post_remove(post_id=post.id, removed_by=user, reason="Deleted by its author.")
+
+    response = run_action(admin_client, POSTS, "remove", [post], reason="Spam")
+    post.refresh_from_db()
+
+    assert response.status_code == 302
+    assert (post.removed_reason, post.removed_by) == ("Deleted by its author.", user)
+    assert change_messages(post) == []
+    shown = [str(m) for m in get_messages(response.wsgi_request)]
+    assert shown == ["Removed 0 posts.", "Left 1 alone: already removed."]
+
+
 def test_restore_publishes_a_removed_post_again_at_its_first_time(
     admin_client, admin_user, user, local_storage, tmp_path, community
 ):

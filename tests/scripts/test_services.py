@@ -18,7 +18,7 @@ def run_services(**urls: str) -> subprocess.CompletedProcess:
 
 
 def test_reports_the_suites_own_servers_up():
-    database_url = os.environ.get("DATABASE_URL", "")
+    database_url = os.environ["DATABASE_URL"]
     redis_url = os.environ["CELERY_BROKER_URL"]
 
     result = run_services(TEST_DATABASE_URL=database_url, TEST_REDIS_URL=redis_url)
