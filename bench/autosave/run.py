@@ -52,6 +52,10 @@ BIN_DIR = Path(sys.executable).parent
 RESULTS_PATH = REPO_ROOT / "var" / "bench" / "autosave.json"
 PHASES = loadgen.PHASES
 STOP_GRACE_SECONDS = 10
+# The shared cache production uses; it holds the request limits' counters.
+CACHE_URL = "redis://127.0.0.1:6379/13"
+UNLIMITED_RATE = "100000/s"
+AUTOSAVE_TABLES = ("drafts_draft", "drafts_draftrevision")
 
 
 def add_server_arguments(parser: argparse.ArgumentParser, *, database: str) -> None:
@@ -86,6 +90,20 @@ def positive_rates(text: str) -> list[float]:
     if not all(rate > 0 for rate in rates):
         raise argparse.ArgumentTypeError(f"every rate must be above zero: {text}")
     return rates
+
+
+def server_description(arguments: argparse.Namespace) -> dict:
+    """How gunicorn and the load were set up, for the report and the results file."""
+    return {
+        "worker_class": arguments.worker_class,
+        "workers": arguments.workers,
+        "threads": arguments.threads,
+        "clients": arguments.clients,
+        "rounds": arguments.rounds,
+        "warmup": arguments.warmup,
+        "seconds": arguments.seconds,
+        "cpu_count": os.cpu_count(),
+    }
 
 
 def parse_arguments() -> argparse.Namespace:
@@ -134,10 +152,11 @@ def database_recreate(admin_url: str, name: str, *, create: bool = True) -> None
             connection.execute(sql.SQL("CREATE DATABASE {}").format(identifier))
 
 
-def database_vacuum(url: str) -> None:
-    """Start each phase on a vacuumed table: the local server runs no autovacuum."""
+def database_vacuum(url: str, tables: tuple[str, ...] = AUTOSAVE_TABLES) -> None:
+    """Start each phase on vacuumed tables: the local server runs no autovacuum."""
     with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute("VACUUM ANALYZE drafts_draft, drafts_draftrevision")
+        # Table names are this module's constants, never input.
+        connection.execute(f"VACUUM ANALYZE {', '.join(tables)}")
 
 
 def server_environment(url: str, var_dir: str) -> dict[str, str]:
@@ -152,11 +171,13 @@ def server_environment(url: str, var_dir: str) -> dict[str, str]:
         "CONN_MAX_AGE": "600",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/14",
         # The shared cache production uses; it holds the request limits' counters.
-        "CACHE_URL": "redis://127.0.0.1:6379/13",
+        "CACHE_URL": CACHE_URL,
         # Limits far above the load, so nothing is refused (one user sends it all),
         # while every request still pays for its counters, as in production.
-        "THROTTLE_DEFAULT": "100000/s",
-        "THROTTLE_AUTOSAVE": "100000/s",
+        **{
+            f"THROTTLE_{scope}": UNLIMITED_RATE
+            for scope in ("DEFAULT", "AUTOSAVE", "LEASES", "PUBLISH")
+        },
         "SECRET_KEY": secrets.token_urlsafe(50),
         "DEBUG": "false",
         "LOG_LEVEL": "WARNING",
@@ -318,16 +339,7 @@ def main() -> int:
             )
     finally:
         database_recreate(arguments.admin_url, arguments.database, create=False)
-    server_config = {
-        "worker_class": arguments.worker_class,
-        "workers": arguments.workers,
-        "threads": arguments.threads,
-        "clients": arguments.clients,
-        "rounds": arguments.rounds,
-        "warmup": arguments.warmup,
-        "seconds": arguments.seconds,
-        "cpu_count": os.cpu_count(),
-    }
+    server_config = server_description(arguments)
     summary = report.verdict(results)
     report.report(results, summary, server_config)
     RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)

@@ -32,7 +32,9 @@ from bench.autosave.loadgen import Slice, combine, run_slice
 from bench.autosave.workload import CpuMeter, Draft, Recorder
 
 MEDIA_PATH = "/api/v1/media/"
-PHASES = ("baseline", "leases", "lease_put")
+# The phases that lease, each with users of its own.
+LEASE_PHASES = ("leases", "lease_put")
+PHASES = ("baseline", *LEASE_PHASES)
 HEADLINE = "leases"
 MIN_SIZE_BYTES, MAX_SIZE_BYTES = 20_000, 8_000_000
 # poster's default MEDIA_MAX_PENDING, which run.py gives the server.

@@ -26,7 +26,6 @@ the database dropped and the loopback S3 closed on every exit.
 import argparse
 import asyncio
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -34,7 +33,6 @@ import tempfile
 import threading
 from pathlib import Path
 
-import psycopg
 import redis
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -45,8 +43,7 @@ from bench.autosave import run as harness  # noqa: E402
 from bench.leases import loadgen, profile_request, report  # noqa: E402
 
 RESULTS_PATH = REPO_ROOT / "var" / "bench" / "leases.json"
-CACHE_URL = "redis://127.0.0.1:6379/13"
-UNLIMITED_RATE = "100000/s"
+LEASE_TABLES = (*harness.AUTOSAVE_TABLES, "media_uploads_mediaasset", "auth_user")
 # A generous bound on any phase's leases per second, to create users enough.
 MAX_LEASES_PER_SECOND = 1500
 USERS_SCRIPT = """
@@ -131,13 +128,6 @@ def lease_environment(url: str, var_dir: str, *, s3_url: str) -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": "test",
         "AWS_EC2_METADATA_DISABLED": "true",
         "MEDIA_MAX_PENDING": str(loadgen.LEASES_PER_USER),
-        "CACHE_URL": CACHE_URL,
-        **{
-            f"THROTTLE_{kind}": UNLIMITED_RATE
-            for kind in ("DEFAULT", "AUTOSAVE", "LEASES", "PUBLISH")
-        },
-        "LOG_LEVEL": "WARNING",
-        "DEBUG": "false",
     }
 
 
@@ -163,22 +153,13 @@ def lease_slots(
             loadgen.LeaseSlot([next(pool) for _ in range(per_client)])
             for _ in range(arguments.clients)
         ]
-        for phase in ("leases", "lease_put")
+        for phase in loadgen.LEASE_PHASES
     }
 
 
 def users_per_client(arguments: argparse.Namespace) -> int:
     leases = MAX_LEASES_PER_SECOND * (arguments.warmup + arguments.seconds)
     return -(-int(leases) // (arguments.clients * loadgen.LEASES_PER_USER)) + 1
-
-
-def database_vacuum(url: str) -> None:
-    """Start each slice on vacuumed tables: the local server runs no autovacuum."""
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(
-            "VACUUM ANALYZE drafts_draft, drafts_draftrevision, "
-            "media_uploads_mediaasset, auth_user"
-        )
 
 
 def module_run(environment: dict[str, str], module: str, *arguments: str) -> None:
@@ -232,14 +213,16 @@ def serve_and_drive(
                 rounds=arguments.rounds,
                 warmup=arguments.warmup,
                 seconds=arguments.seconds,
-                before_slice=lambda: database_vacuum(environment["DATABASE_URL"]),
+                before_slice=lambda: harness.database_vacuum(
+                    environment["DATABASE_URL"], LEASE_TABLES
+                ),
             )
         )
 
 
 def main() -> int:
     arguments = parse_arguments()
-    redis.Redis.from_url(CACHE_URL).flushdb()
+    redis.Redis.from_url(harness.CACHE_URL).flushdb()
     s3 = LoopbackS3()
     harness.database_recreate(arguments.admin_url, arguments.database)
     try:
@@ -261,7 +244,8 @@ def main() -> int:
                 )
                 return 0
             # One spare user at the end takes the sample lease.
-            count = 2 * arguments.clients * users_per_client(arguments) + 1
+            slots = len(loadgen.LEASE_PHASES) * arguments.clients
+            count = slots * users_per_client(arguments) + 1
             users = users_create(environment, count)
             presign = presign_measure(
                 environment, calls=arguments.presign_calls, var_dir=var_dir
@@ -277,14 +261,7 @@ def main() -> int:
         harness.database_recreate(arguments.admin_url, arguments.database, create=False)
         s3.close()
     server_config = {
-        "worker_class": arguments.worker_class,
-        "workers": arguments.workers,
-        "threads": arguments.threads,
-        "clients": arguments.clients,
-        "rounds": arguments.rounds,
-        "warmup": arguments.warmup,
-        "seconds": arguments.seconds,
-        "cpu_count": os.cpu_count(),
+        **harness.server_description(arguments),
         "storage": "s3 (loopback endpoint, never contacted)",
         "s3_connections_seen": s3.connections,
     }
