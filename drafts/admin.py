@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString
 from drafts.models import EDITABLE_FIELDS, Draft, DraftRevision
 from drafts.services import draft_undelete
 from media_uploads.admin import (
+    ActionsOnlyAdmin,
     ReadOnlyInline,
     action_report,
     thumbnail,
@@ -71,7 +72,7 @@ class DraftMediaInline(ReadOnlyInline):
 
 
 @admin.register(Draft)
-class DraftAdmin(admin.ModelAdmin):
+class DraftAdmin(ActionsOnlyAdmin):
     list_display = (
         "__str__",
         "owner",
@@ -98,13 +99,6 @@ class DraftAdmin(admin.ModelAdmin):
         "consumed_at",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        # The restore action needs the permission; the change page stays read-only.
-        return obj is None and super().has_change_permission(request)
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         # Deleting is the author's (soft, restorable); purging is the hourly task's.

@@ -48,13 +48,8 @@ def draft_revision_list(
 def draft_revision_get(
     *, draft_id: UUID, owner: AbstractBaseUser, number: int
 ) -> DraftRevision:
-    revision = DraftRevision.objects.filter(
-        draft_id=draft_id,
-        draft__owner=owner,
-        draft__deleted_at__isnull=True,
-        draft__consumed_at__isnull=True,
-        number=number,
-    ).first()
+    editable = Draft.objects.editable().filter(id=draft_id, owner=owner)
+    revision = DraftRevision.objects.filter(draft__in=editable, number=number).first()
     if revision is None:
         raise DraftRevisionNotFound()
     return revision

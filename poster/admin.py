@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString
 
 from drafts.models import DraftKind
 from media_uploads.admin import (
+    ActionsOnlyAdmin,
     ReadOnlyInline,
     action_report,
     reason_or_confirmation,
@@ -92,7 +93,7 @@ class PostMediaInline(ReadOnlyInline):
 
 
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin):
+class PostAdmin(ActionsOnlyAdmin):
     list_display = (
         "title",
         "media_column",
@@ -138,13 +139,6 @@ class PostAdmin(admin.ModelAdmin):
             .select_related("author", "community")
             .prefetch_related(media_prefetch())
         )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        # Moderation actions need the permission; the change page stays read-only.
-        return obj is None and super().has_change_permission(request)
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         # A post leaves by removal, which keeps it for its author and for restore.

@@ -12,10 +12,11 @@ from media_uploads.admin.confirmation import (
     action_report,
     reason_or_confirmation,
 )
-from media_uploads.admin.inlines import ReadOnlyInline
+from media_uploads.admin.inlines import ActionsOnlyAdmin, ReadOnlyInline
 from media_uploads.admin.thumbnails import thumbnail, thumbnails_prefetch
 
 __all__ = (
+    "ActionsOnlyAdmin",
     "MediaAssetAdmin",
     "ReadOnlyInline",
     "ReasonForm",

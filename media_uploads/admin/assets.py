@@ -20,7 +20,7 @@ from media_uploads.admin.confirmation import (
     action_report,
     reason_or_confirmation,
 )
-from media_uploads.admin.inlines import ReadOnlyInline
+from media_uploads.admin.inlines import ActionsOnlyAdmin, ReadOnlyInline
 from media_uploads.admin.thumbnails import (
     PREVIEW_MAX_PX,
     dimensions,
@@ -80,7 +80,7 @@ class MediaVariantInline(ReadOnlyInline):
 
 
 @admin.register(MediaAsset)
-class MediaAssetAdmin(admin.ModelAdmin):
+class MediaAssetAdmin(ActionsOnlyAdmin):
     list_display = (
         "thumbnail_column",
         "display_name",
@@ -157,13 +157,6 @@ class MediaAssetAdmin(admin.ModelAdmin):
         # Deleting rows alone would orphan stored objects: delete_with_stored_objects.
         actions.pop("delete_selected", None)
         return actions
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        # Actions need the permission; the change page stays read-only.
-        return obj is None and super().has_change_permission(request)
 
     def delete_model(self, request: HttpRequest, obj: MediaAsset) -> None:
         media_delete(asset_id=obj.id, owner=None)

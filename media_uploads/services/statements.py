@@ -44,7 +44,9 @@ def media_asset_insert_within_pending_limit(
 ) -> bool:
     """Insert `asset` unless its owner already has `limit` unexpired leases.
 
-    Returns whether it was inserted; afterwards `asset` is a saved instance.
+    Returns whether it was inserted; afterwards `asset` is a saved instance. The
+    values are taken as they stand, without `Field.pre_save`: the caller sets
+    `created_at` and `updated_at` (from the same clock as the lease's expiry).
     """
     values = {
         field.column: field.get_db_prep_save(getattr(asset, field.attname), connection)
