@@ -14,6 +14,7 @@ there is time spent waiting for PostgreSQL, not CPU.
 
 import argparse
 import cProfile
+import functools
 import io
 import json
 import pstats
@@ -85,6 +86,52 @@ def print_profile(kind: str, profiler: cProfile.Profile, *, requests: int, top: 
             )
 
 
+def measure_kinds(
+    senders: dict[str, Callable[[], None]],
+    *,
+    requests: int,
+    top: int,
+    warmup: int = 200,
+    after_profile: Callable[[str, cProfile.Profile], None] | None = None,
+) -> None:
+    """For each kind: its SQL, wall and CPU time per request, then its profile."""
+    from django.db import connection
+
+    queries: list[str] = []
+
+    def capture(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    for kind, send in senders.items():
+        for _ in range(warmup):  # connection, URL and serializer caches
+            send()
+        queries.clear()
+        with connection.execute_wrapper(capture):
+            send()
+        started, cpu_started = time.perf_counter(), time.process_time()
+        for _ in range(requests):
+            send()
+        wall_ms = (time.perf_counter() - started) * 1000 / requests
+        cpu_ms = (time.process_time() - cpu_started) * 1000 / requests
+        print(
+            f"{kind}: {wall_ms:.3f} ms wall, {cpu_ms:.3f} ms CPU of this process "
+            f"per request; {len(queries)} queries (+ the CONN_HEALTH_CHECKS ping):"
+        )
+        for sql in queries:
+            print(f"    {sql[:150]}")
+
+    for kind, send in senders.items():
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(requests):
+            send()
+        profiler.disable()
+        print_profile(kind, profiler, requests=requests, top=top)
+        if after_profile is not None:
+            after_profile(kind, profiler)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--token", required=True)
@@ -93,7 +140,6 @@ def main() -> None:
     arguments = parser.parse_args()
     django.setup()
     from django.core.wsgi import get_wsgi_application
-    from django.db import connection
 
     from bench.autosave.workload import Typing
 
@@ -127,37 +173,11 @@ def main() -> None:
             version = json.loads(payload)["version"]
         assert status == 200, status
 
-    queries: list[str] = []
-
-    def capture(execute, sql, params, many, context):
-        queries.append(sql)
-        return execute(sql, params, many, context)
-
-    for kind in REQUEST_KINDS:
-        for _ in range(200):  # warm-up: connection, URL and serializer caches
-            one(kind)
-        queries.clear()
-        with connection.execute_wrapper(capture):
-            one(kind)
-        started, cpu_started = time.perf_counter(), time.process_time()
-        for _ in range(arguments.requests):
-            one(kind)
-        wall_ms = (time.perf_counter() - started) * 1000 / arguments.requests
-        cpu_ms = (time.process_time() - cpu_started) * 1000 / arguments.requests
-        print(
-            f"{kind}: {wall_ms:.3f} ms wall, {cpu_ms:.3f} ms CPU of this process "
-            f"per request; {len(queries)} queries (+ the CONN_HEALTH_CHECKS ping):"
-        )
-        for sql in queries:
-            print(f"    {sql[:150]}")
-
-    for kind in REQUEST_KINDS:
-        profiler = cProfile.Profile()
-        profiler.enable()
-        for _ in range(arguments.requests):
-            one(kind)
-        profiler.disable()
-        print_profile(kind, profiler, requests=arguments.requests, top=arguments.top)
+    measure_kinds(
+        {kind: functools.partial(one, kind) for kind in REQUEST_KINDS},
+        requests=arguments.requests,
+        top=arguments.top,
+    )
 
 
 if __name__ == "__main__":

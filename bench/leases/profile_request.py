@@ -17,17 +17,17 @@ in poster's code would pay. psycopg's `wait` is waiting for PostgreSQL, not CPU.
 
 import argparse
 import cProfile
+import functools
 import json
 import pstats
 import random
-import time
 from collections.abc import Callable
 
 import django
 
 from bench.autosave.profile_request import (
     REPO_ROOT,
-    print_profile,
+    measure_kinds,
     short_location,
     wsgi_call,
 )
@@ -70,7 +70,6 @@ def main() -> None:
     arguments = parser.parse_args()
     django.setup()
     from django.core.wsgi import get_wsgi_application
-    from django.db import connection
 
     application = get_wsgi_application()
     auth = {"Authorization": f"Token {arguments.token}"}
@@ -112,40 +111,15 @@ def main() -> None:
 
         return one
 
-    queries: list[str] = []
-
-    def capture(execute, sql, params, many, context):
-        queries.append(sql)
-        return execute(sql, params, many, context)
-
-    for kind in REQUEST_KINDS:
-        one = request(kind)
-        for _ in range(WARMUP_REQUESTS):  # connection, URL and serializer caches
-            one()
-        queries.clear()
-        with connection.execute_wrapper(capture):
-            one()
-        started, cpu_started = time.perf_counter(), time.process_time()
-        for _ in range(arguments.requests):
-            one()
-        wall_ms = (time.perf_counter() - started) * 1000 / arguments.requests
-        cpu_ms = (time.process_time() - cpu_started) * 1000 / arguments.requests
-        print(
-            f"{kind}: {wall_ms:.3f} ms wall, {cpu_ms:.3f} ms CPU of this process "
-            f"per request; {len(queries)} queries (+ the CONN_HEALTH_CHECKS ping):"
-        )
-        for sql in queries:
-            print(f"    {sql[:150]}")
-
-    for kind in REQUEST_KINDS:
-        one = request(kind)
-        profiler = cProfile.Profile()
-        profiler.enable()
-        for _ in range(arguments.requests):
-            one()
-        profiler.disable()
-        print_profile(kind, profiler, requests=arguments.requests, top=arguments.top)
-        print_poster_functions(kind, profiler, requests=arguments.requests)
+    measure_kinds(
+        {kind: request(kind) for kind in REQUEST_KINDS},
+        requests=arguments.requests,
+        top=arguments.top,
+        warmup=WARMUP_REQUESTS,
+        after_profile=functools.partial(
+            print_poster_functions, requests=arguments.requests
+        ),
+    )
 
 
 if __name__ == "__main__":
