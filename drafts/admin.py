@@ -6,7 +6,6 @@ repair is giving a deleted draft back (`draft_undelete`).
 """
 
 from django.contrib import admin
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
@@ -16,7 +15,7 @@ from drafts.services import draft_undelete
 from media_uploads.admin import (
     ActionsOnlyAdmin,
     ReadOnlyInline,
-    action_report,
+    apply_to_each,
     thumbnail,
     thumbnails_prefetch,
 )
@@ -106,18 +105,12 @@ class DraftAdmin(ActionsOnlyAdmin):
 
     @admin.action(description="Restore deleted drafts", permissions=["change"])
     def restore(self, request: HttpRequest, queryset: QuerySet) -> None:
-        drafts = list(queryset)
-        restored = 0
-        for draft in drafts:
-            with transaction.atomic():
-                if draft_undelete(draft_id=draft.id):
-                    self.log_change(request, draft, "Restored.")
-                    restored += 1
-        action_report(
+        apply_to_each(
             self,
             request,
-            done_message=f"Restored {restored} drafts.",
-            done=restored,
-            total=len(drafts),
+            queryset,
+            lambda draft: draft_undelete(draft_id=draft.id),
+            log="Restored.",
+            done_message="Restored {} drafts.",
             why_left="not deleted.",
         )

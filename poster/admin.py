@@ -8,7 +8,6 @@ managed by DRF's own TokenAdmin (create, and revoke by deleting).
 
 from django import forms
 from django.contrib import admin
-from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -19,13 +18,13 @@ from drafts.models import DraftKind
 from media_uploads.admin import (
     ActionsOnlyAdmin,
     ReadOnlyInline,
-    action_report,
+    apply_to_each,
     reason_or_confirmation,
     thumbnail,
     thumbnails_prefetch,
 )
 from poster.models import Community, Post, PostMedia
-from poster.moderation import PostNotRestorable, post_remove, post_restore
+from poster.moderation import post_remove, post_restore
 
 admin.site.site_header = "poster admin"
 admin.site.site_title = "poster admin"
@@ -165,20 +164,15 @@ class PostAdmin(ActionsOnlyAdmin):
         )
         if isinstance(reason, TemplateResponse):
             return reason
-        # The changelist's media prefetch is of no use here.
-        posts = list(queryset.prefetch_related(None))
-        removed = 0
-        for post in posts:
-            with transaction.atomic():
-                if post_remove(post_id=post.id, removed_by=request.user, reason=reason):
-                    self.log_change(request, post, f"Removed: {reason}")
-                    removed += 1
-        action_report(
+        apply_to_each(
             self,
             request,
-            done_message=f"Removed {removed} posts.",
-            done=removed,
-            total=len(posts),
+            queryset,
+            lambda post: post_remove(
+                post_id=post.id, removed_by=request.user, reason=reason
+            ),
+            log=f"Removed: {reason}",
+            done_message="Removed {} posts.",
             why_left="already removed.",
         )
         return None
@@ -198,22 +192,13 @@ class PostAdmin(ActionsOnlyAdmin):
         )
         if isinstance(reason, TemplateResponse):
             return reason
-        posts = list(queryset.prefetch_related(None))
-        restored = 0
-        for post in posts:
-            try:
-                with transaction.atomic():
-                    post_restore(post_id=post.id)
-                    self.log_change(request, post, f"Restored: {reason}")
-            except PostNotRestorable:
-                continue
-            restored += 1
-        action_report(
+        apply_to_each(
             self,
             request,
-            done_message=f"Restored {restored} posts.",
-            done=restored,
-            total=len(posts),
+            queryset,
+            lambda post: post_restore(post_id=post.id),
+            log=f"Restored: {reason}",
+            done_message="Restored {} posts.",
             why_left="not removed, or never published.",
         )
         return None

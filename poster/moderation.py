@@ -5,9 +5,7 @@ from uuid import UUID
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
-from rest_framework import status
 
-from config.api_errors import ApiError
 from poster.models import Post, PostStatus
 from poster.services import PostNotFound
 
@@ -57,17 +55,12 @@ def post_delete_by_author(*, post_id: UUID, author: AbstractBaseUser) -> None:
         raise PostNotFound()
 
 
-class PostNotRestorable(ApiError):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "post_not_restorable"
-    default_detail = "Only a removed post that had been published can be restored."
-
-
 @transaction.atomic
-def post_restore(*, post_id: UUID) -> Post:
+def post_restore(*, post_id: UUID) -> Post | None:
     """Publish a removed post again, at its first `published_at` (staff repair).
 
-    The removal fields are cleared; the caller records why it was restored.
+    The removal fields are cleared; the caller records why it was restored. None if
+    the post is not removed or was never published.
     """
     post = (
         Post.objects.select_for_update()
@@ -75,7 +68,7 @@ def post_restore(*, post_id: UUID) -> Post:
         .first()
     )
     if post is None:
-        raise PostNotRestorable()
+        return None
     post.status = PostStatus.PUBLISHED
     post.removed_by = None
     post.removed_at = None

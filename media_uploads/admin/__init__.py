@@ -10,6 +10,7 @@ from media_uploads.admin.confirmation import (
     ReasonForm,
     action_confirmation,
     action_report,
+    apply_to_each,
     reason_or_confirmation,
 )
 from media_uploads.admin.inlines import ActionsOnlyAdmin, ReadOnlyInline
@@ -23,6 +24,7 @@ __all__ = (
     "StoredObjectDeletionAdmin",
     "action_confirmation",
     "action_report",
+    "apply_to_each",
     "reason_or_confirmation",
     "thumbnail",
     "thumbnails_prefetch",

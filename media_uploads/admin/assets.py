@@ -17,7 +17,7 @@ from django.utils.safestring import SafeString
 
 from media_uploads.admin.confirmation import (
     action_confirmation,
-    action_report,
+    apply_to_each,
     reason_or_confirmation,
 )
 from media_uploads.admin.inlines import ActionsOnlyAdmin, ReadOnlyInline
@@ -201,18 +201,13 @@ class MediaAssetAdmin(ActionsOnlyAdmin):
 
     @admin.action(description="Reprocess", permissions=["change"])
     def reprocess(self, request: HttpRequest, queryset: QuerySet) -> None:
-        sent = 0
-        for asset in queryset:
-            with transaction.atomic():
-                if media_reprocess(asset_id=asset.id):
-                    self.log_change(request, asset, "Sent to processing again.")
-                    sent += 1
-        action_report(
+        apply_to_each(
             self,
             request,
-            done_message=f"Sent {sent} media to processing again.",
-            done=sent,
-            total=len(queryset),
+            queryset,
+            lambda asset: media_reprocess(asset_id=asset.id),
+            log="Sent to processing again.",
+            done_message="Sent {} media to processing again.",
             why_left="awaiting upload, expired or processing right now.",
         )
 
@@ -230,18 +225,13 @@ class MediaAssetAdmin(ActionsOnlyAdmin):
         )
         if isinstance(reason, TemplateResponse):
             return reason
-        failed = 0
-        for asset in queryset:
-            with transaction.atomic():
-                if media_fail_by_staff(asset_id=asset.id, reason=reason):
-                    self.log_change(request, asset, f"Failed: {reason}")
-                    failed += 1
-        action_report(
+        apply_to_each(
             self,
             request,
-            done_message=f"Failed {failed} media.",
-            done=failed,
-            total=len(queryset),
+            queryset,
+            lambda asset: media_fail_by_staff(asset_id=asset.id, reason=reason),
+            log=f"Failed: {reason}",
+            done_message="Failed {} media.",
             why_left="already failed or expired.",
         )
         return None
