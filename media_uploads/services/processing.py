@@ -58,18 +58,6 @@ def media_attempt_limit() -> int:
 
 
 @dataclass(frozen=True)
-class StoredVariant:
-    name: str
-    key: str
-    format: str
-    content_type: str
-    width: int
-    height: int
-    size_bytes: int
-    is_animated: bool
-
-
-@dataclass(frozen=True)
 class ProcessedMedia:
     sha256: str
     format: str
@@ -78,7 +66,7 @@ class ProcessedMedia:
     is_animated: bool
     blurhash: str
     average_color: str
-    variants: list[StoredVariant]
+    variants: list[MediaVariant]  # stored, not yet saved: no asset set
 
 
 def stuck_in_processing(now: datetime) -> Q:
@@ -255,7 +243,7 @@ def _derive(
             content_type=variant.content_type,
             cache_control=settings.MEDIA_CACHE_CONTROL,
         )
-        stored.append(_stored_variant(variant, key))
+        stored.append(_unsaved_variant(variant, key))
     return _processed_media(image, sha256=sha256, variants=stored)
 
 
@@ -268,13 +256,14 @@ def _reuse_derivatives(
     for variant in twin.variants.all():
         key = variant_key(asset.id, variant.name, variant.format)
         storage.copy(variant.key, key)
-        stored.append(_stored_variant(variant, key))
+        stored.append(_unsaved_variant(variant, key))
     return _processed_media(twin, sha256=sha256, variants=stored)
 
 
-def _stored_variant(variant: Variant | MediaVariant, key: str) -> StoredVariant:
-    """A derivative stored at `key`, described by a fresh or an existing variant."""
-    return StoredVariant(
+def _unsaved_variant(variant: Variant | MediaVariant, key: str) -> MediaVariant:
+    """The row for a derivative stored at `key`, described by a fresh or an existing
+    variant; its asset is set when the run's result is saved."""
+    return MediaVariant(
         name=variant.name,
         key=key,
         format=variant.format,
@@ -290,7 +279,7 @@ def _processed_media(
     described: ProcessedImage | MediaAsset,
     *,
     sha256: str,
-    variants: list[StoredVariant],
+    variants: list[MediaVariant],
 ) -> ProcessedMedia:
     """What a run produced, described by the pipeline's result or a ready twin."""
     return ProcessedMedia(
@@ -317,20 +306,9 @@ def _media_mark_ready(
     if held is None:
         return False
     MediaVariant.objects.filter(asset=held).delete()
-    MediaVariant.objects.bulk_create(
-        MediaVariant(
-            asset=held,
-            name=variant.name,
-            key=variant.key,
-            format=variant.format,
-            content_type=variant.content_type,
-            width=variant.width,
-            height=variant.height,
-            size_bytes=variant.size_bytes,
-            is_animated=variant.is_animated,
-        )
-        for variant in processed.variants
-    )
+    for variant in processed.variants:
+        variant.asset = held
+    MediaVariant.objects.bulk_create(processed.variants)
     now = timezone.now()
     MediaAsset.objects.filter(id=held.id).update(
         status=MediaStatus.READY,
