@@ -2,8 +2,9 @@
 
     {"error": {"code": "<snake_case>", "message": "<for a person>", "fields": {...}}}
 
-`fields` appears only on validation errors. Domain code raises `ApiError` (or a
-subclass) with its own status and code; DRF's exceptions are translated by
+`fields` appears only on validation errors. Services raise domain errors
+(`core.errors.DomainError`), which know no HTTP: `ERROR_STATUSES` below is the one table
+that gives each its status. DRF's own exceptions are translated by
 `api_exception_handler`; anything else under /api/ (an unmatched URL, a crash, Django's
 CSRF page) is rewritten by `ApiExceptionMiddleware`, so no HTML error page is ever
 served under /api/.
@@ -15,41 +16,124 @@ from http import HTTPStatus
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+from core import errors as core_errors
+from core.api.errors import error_body
+from core.api.preconditions import (
+    PreconditionFailed,
+    PreconditionInvalid,
+    PreconditionRequired,
+)
+from core.errors import DomainError
+from core.idempotency import (
+    IdempotencyKeyInvalid,
+    IdempotencyKeyReused,
+    IdempotencyRequestInProgress,
+)
+from drafts.apis import draft_conflict_answer
+from drafts.services import (
+    DraftConflict,
+    DraftLimitReached,
+    DraftNotFound,
+    DraftPublished,
+)
+from drafts.services.media import DraftMediaLimitReached, DraftNotUsable
+from media_uploads.selectors import MediaNotFound
+from media_uploads.services import (
+    FileTooLarge,
+    LeaseExpired,
+    MediaInUse,
+    StorageUnavailableError,
+    TooManyPendingUploads,
+    UnsupportedMediaType,
+    UploadMismatch,
+    UploadMissing,
+)
+from poster.services import (
+    DraftAlreadyPublished,
+    PostNotFound,
+    PostNotScheduled,
+    PublishRejected,
+)
 
 logger = logging.getLogger("poster.api")
 
 API_PREFIX = "/api/"
 
+# The HTTP status of each domain error. A subclass not listed takes its nearest
+# listed ancestor's (tests check that every domain error resolves).
+ERROR_STATUSES: dict[type[DomainError], int] = {
+    # The kinds every app's errors derive from.
+    core_errors.DomainError: 400,
+    core_errors.InvalidInput: 400,
+    core_errors.NotFound: 404,
+    core_errors.Conflict: 409,
+    core_errors.LimitReached: 403,
+    core_errors.TooManyRequests: 429,
+    core_errors.Unavailable: 503,
+    # core
+    PreconditionRequired: 428,
+    PreconditionInvalid: 400,
+    PreconditionFailed: 412,
+    IdempotencyKeyInvalid: 400,
+    IdempotencyKeyReused: 422,
+    IdempotencyRequestInProgress: 409,
+    # media_uploads
+    MediaNotFound: 404,
+    UnsupportedMediaType: 415,
+    FileTooLarge: 413,
+    TooManyPendingUploads: 429,
+    UploadMissing: 409,
+    UploadMismatch: 422,
+    LeaseExpired: 410,
+    StorageUnavailableError: 503,
+    MediaInUse: 409,
+    # drafts
+    DraftNotFound: 404,
+    DraftPublished: 409,
+    DraftLimitReached: 403,
+    DraftConflict: 412,
+    DraftNotUsable: 400,
+    DraftMediaLimitReached: 403,
+    # poster
+    PostNotFound: 404,
+    PostNotScheduled: 409,
+    DraftAlreadyPublished: 409,
+    PublishRejected: 422,
+}
 
-class ApiError(exceptions.APIException):
-    """A domain error with its own status, machine code and extra body members."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "bad_request"
-    default_detail = "The request could not be processed."
-
-    def __init__(
-        self,
-        message: str | None = None,
-        *,
-        code: str | None = None,
-        status_code: int | None = None,
-        extra: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(detail=message or self.default_detail, code=code)
-        self.code = code or self.default_code
-        if status_code is not None:
-            self.status_code = status_code
-        self.extra = extra or {}
-        self.headers = headers or {}
+# Errors whose answer also carries a representation that their API renders:
+# (extra body members, extra headers).
+ErrorAnswer = Callable[[Any], tuple[dict[str, Any], dict[str, str]]]
+ERROR_ANSWERS: dict[type[DomainError], ErrorAnswer] = {
+    DraftConflict: draft_conflict_answer,
+}
 
 
-def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, **extra}}
+def error_status(error: DomainError) -> int:
+    for cls in type(error).__mro__:
+        if cls in ERROR_STATUSES:
+            return ERROR_STATUSES[cls]
+    raise LookupError(f"{type(error).__name__} is not a DomainError")
+
+
+def domain_error_response(error: DomainError) -> Response:
+    body_extra, headers = dict(error.extra), {}
+    answer = ERROR_ANSWERS.get(type(error))
+    if answer is not None:
+        more_body, more_headers = answer(error)
+        body_extra.update(more_body)
+        headers.update(more_headers)
+    if error.retry_after_seconds is not None:
+        headers["Retry-After"] = str(error.retry_after_seconds)
+    return Response(
+        error_body(error.code, error.message, **body_extra),
+        status=error_status(error),
+        headers=headers,
+    )
 
 
 def _validation_fields(detail: Any) -> dict[str, Any]:
@@ -83,13 +167,8 @@ def _first_message(fields: dict[str, Any]) -> str:
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
-    if isinstance(exc, ApiError):
-        response = Response(
-            error_body(exc.code, str(exc.detail), **exc.extra),
-            status=exc.status_code,
-            headers=exc.headers,
-        )
-        return response
+    if isinstance(exc, DomainError):
+        return domain_error_response(exc)
     response = exception_handler(exc, context)
     if response is None:
         return None

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "core",
     "drafts",
     "media_uploads",
     "poster",
@@ -131,7 +132,7 @@ X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "config.authentication.PreparedTokenAuthentication",
+        "core.api.authentication.PreparedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -184,7 +185,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.openapi.add_common_responses_and_headers",
+        "core.api.openapi.add_common_responses_and_headers",
     ],
 }
 
@@ -271,7 +272,7 @@ CELERY_BEAT_SCHEDULE.update(
     {
         "drafts-purge-deleted": {"task": "drafts.purge_deleted", "schedule": 3600.0},
         "idempotency-keys-purge": {
-            "task": "poster.idempotency_keys_purge",
+            "task": "core.idempotency_keys_purge",
             "schedule": 3600.0,
         },
     }

@@ -1,10 +1,41 @@
+"""The URLconf: the one place that may import every app.
+
+Each app's routes live in its own `urls.py`; the media routes that answer both media
+operations and draft-aware ones (a lease into a draft, a move between drafts) are
+composed here, since media_uploads may not import drafts; so is publishing, a
+poster operation at a draft's address.
+"""
+
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
+from core.api.routing import by_method
+from core.apis import MeApi
+from drafts.apis.media import MediaLeaseCreateApi, MediaUpdateApi
+from media_uploads import apis as media_apis
 from media_uploads.local_upload import local_public_media, local_upload
-from poster.apis import MeApi
+from media_uploads.urls import urlpatterns as media_only_urlpatterns
+from poster.apis import DraftPublishApi
+
+media_urlpatterns = [
+    path(
+        "",
+        by_method(get=media_apis.MediaListApi, post=MediaLeaseCreateApi),
+        name="media-list",
+    ),
+    path(
+        "<uuid:asset_id>/",
+        by_method(
+            get=media_apis.MediaDetailApi,
+            patch=MediaUpdateApi,
+            delete=media_apis.MediaDeleteApi,
+        ),
+        name="media-detail",
+    ),
+    *media_only_urlpatterns,
+]
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -17,8 +48,14 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/v1/me/", MeApi.as_view(), name="me"),
+    # Publishing turns a draft into a post: poster's API, at the draft's address.
+    path(
+        "api/v1/drafts/<uuid:draft_id>/publish/",
+        DraftPublishApi.as_view(),
+        name="draft-publish",
+    ),
     path("api/v1/drafts/", include("drafts.urls")),
-    path("api/v1/media/", include("media_uploads.urls")),
+    path("api/v1/media/", include(media_urlpatterns)),
     path("api/v1/posts/", include("poster.urls")),
     path("api/v1/storage/upload/", local_upload, name="local-storage-upload"),
     path("media/<path:path>", local_public_media, name="local-public-media"),

@@ -10,16 +10,18 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
-from drafts.models import EDITABLE_FIELDS, Draft, DraftRevision
-from drafts.services import draft_undelete
-from media_uploads.admin import (
+from core.admin_kit import (
     ActionsOnlyAdmin,
     ReadOnlyInline,
     apply_to_each,
+)
+from drafts.models import EDITABLE_FIELDS, Draft, DraftRevision
+from drafts.services import draft_undelete
+from media_uploads.admin import (
     thumbnail,
     thumbnails_prefetch,
 )
-from media_uploads.models import MediaAsset
+from media_uploads.models import HELD_MEDIA_ORDER, MediaAsset
 
 
 class DeletedFilter(admin.SimpleListFilter):
@@ -59,7 +61,7 @@ class DraftMediaInline(ReadOnlyInline):
     show_change_link = True
     fields = ("thumbnail_column", "position", "filename", "status", "failure_code")
     readonly_fields = fields
-    ordering = ("position", "created_at")
+    ordering = HELD_MEDIA_ORDER
     verbose_name_plural = "media"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:

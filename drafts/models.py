@@ -37,10 +37,15 @@ class DraftKind(models.TextChoices):
     GALLERY = "gallery", "Gallery"
 
 
+# What makes a draft editable: neither deleted nor published. The one statement of
+# the rule: queries, the partial index and autosave's raw UPDATE all use it.
+DRAFT_IS_EDITABLE = models.Q(deleted_at__isnull=True, consumed_at__isnull=True)
+
+
 class DraftQuerySet(models.QuerySet):
     def editable(self) -> "DraftQuerySet":
         """Drafts their owner can still see and edit: not deleted, not published."""
-        return self.filter(deleted_at__isnull=True, consumed_at__isnull=True)
+        return self.filter(DRAFT_IS_EDITABLE)
 
 
 class Draft(models.Model):
@@ -94,7 +99,7 @@ class Draft(models.Model):
             models.Index(
                 fields=["owner"],
                 name="draft_owner_live",
-                condition=models.Q(deleted_at__isnull=True, consumed_at__isnull=True),
+                condition=DRAFT_IS_EDITABLE,
             ),
         ]
 

@@ -7,7 +7,7 @@ from django.db.models import Prefetch, QuerySet
 
 from drafts.models import Draft, DraftRevision
 from drafts.services import DraftNotFound, DraftRevisionNotFound
-from media_uploads.models import MediaAsset
+from media_uploads.models import HELD_MEDIA_ORDER, MediaAsset
 
 
 def draft_list(*, owner: AbstractBaseUser) -> QuerySet[Draft]:
@@ -17,7 +17,7 @@ def draft_list(*, owner: AbstractBaseUser) -> QuerySet[Draft]:
         .prefetch_related(
             Prefetch(
                 "media",
-                queryset=MediaAsset.objects.order_by("position", "created_at"),
+                queryset=MediaAsset.objects.order_by(*HELD_MEDIA_ORDER),
                 to_attr="ordered_media",
             )
         )

@@ -1,8 +1,7 @@
 from django.urls import path
 
-from config.api_routing import by_method
+from core.api.routing import by_method
 from drafts import apis
-from poster.apis import DraftPublishApi
 
 urlpatterns = [
     path(
@@ -18,11 +17,6 @@ urlpatterns = [
             delete=apis.DraftDeleteApi,
         ),
         name="draft-detail",
-    ),
-    path(
-        "<uuid:draft_id>/publish/",
-        DraftPublishApi.as_view(),
-        name="draft-publish",
     ),
     path(
         "<uuid:draft_id>/revisions/",

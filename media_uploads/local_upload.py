@@ -15,8 +15,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 from rest_framework.exceptions import AuthenticationFailed
 
-from config.api_errors import error_body
-from config.authentication import PreparedTokenAuthentication
+from core.api.authentication import PreparedTokenAuthentication
+from core.api.errors import error_body
 from media_uploads.storage import get_storage
 from media_uploads.storage.base import CHUNK_BYTES, original_key_owner_id
 from media_uploads.storage.local import (

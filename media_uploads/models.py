@@ -20,6 +20,16 @@ class MediaStatus(models.TextChoices):
 PROCESSABLE_STATUSES = (MediaStatus.UPLOADED, MediaStatus.PROCESSING)
 
 
+# The order a draft shows its media in: by position, then by age.
+HELD_MEDIA_ORDER = ("position", "created_at")
+
+
+class MediaAssetQuerySet(models.QuerySet):
+    def held_by(self, draft_id) -> "MediaAssetQuerySet":
+        """The media a draft holds, in the order it shows them."""
+        return self.filter(draft_id=draft_id).order_by(*HELD_MEDIA_ORDER)
+
+
 class MediaAsset(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # No index of their own: media_owner_pending and media_draft_position lead with
@@ -70,6 +80,8 @@ class MediaAsset(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MediaAssetQuerySet.as_manager()
 
     class Meta:
         indexes = [

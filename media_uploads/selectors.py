@@ -5,14 +5,12 @@ from uuid import UUID
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from config.api_errors import ApiError
+from core.errors import NotFound
 from media_uploads.models import MediaAsset
 
 
-class MediaNotFound(ApiError):
-    status_code = 404
-    default_code = "not_found"
-    default_detail = "No such media."
+class MediaNotFound(NotFound):
+    message = "No such media."
 
 
 def media_list(*, owner: AbstractBaseUser) -> QuerySet[MediaAsset]:
@@ -24,9 +22,3 @@ def media_get(*, asset_id: UUID, owner: AbstractBaseUser) -> MediaAsset:
     if asset is None:
         raise MediaNotFound()
     return asset
-
-
-def media_of_draft(*, draft_id: UUID) -> QuerySet[MediaAsset]:
-    return MediaAsset.objects.filter(draft_id=draft_id).order_by(
-        "position", "created_at"
-    )

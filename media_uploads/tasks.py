@@ -6,6 +6,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.utils.log import get_task_logger
 from django.conf import settings
 
+from media_uploads import task_names
 from media_uploads.services import media_cleanup, stored_objects_delete
 from media_uploads.services.processing import media_fail, media_process
 from media_uploads.services.sweep import media_sweep_stuck
@@ -22,7 +23,7 @@ def retry_delay_seconds(retries: int) -> float:
 
 
 @shared_task(
-    name="media_uploads.delete_stored_objects",
+    name=task_names.DELETE_STORED_OBJECTS,
     bind=True,
     max_retries=8,
 )
@@ -39,7 +40,7 @@ def stored_objects_delete_task(self, keys: list[str] | None = None) -> int:
     return len(failed)
 
 
-@shared_task(name="media_uploads.cleanup")
+@shared_task(name=task_names.CLEANUP)
 def media_cleanup_task() -> dict:
     report = media_cleanup()
     return {
@@ -50,7 +51,7 @@ def media_cleanup_task() -> dict:
 
 
 @shared_task(
-    name="media_uploads.process_image",
+    name=task_names.PROCESS_IMAGE,
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
@@ -98,7 +99,7 @@ def media_process_task(self, asset_id: str) -> str:
     return outcome
 
 
-@shared_task(name="media_uploads.sweep_stuck")
+@shared_task(name=task_names.SWEEP_STUCK)
 def media_sweep_stuck_task() -> dict:
     report = media_sweep_stuck()
     return {"requeued": report.requeued, "failed": report.failed}

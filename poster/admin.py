@@ -14,12 +14,14 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
-from drafts.models import DraftKind
-from media_uploads.admin import (
+from core.admin_kit import (
     ActionsOnlyAdmin,
     ReadOnlyInline,
     apply_to_each,
     reason_or_confirmation,
+)
+from drafts.models import DraftKind
+from media_uploads.admin import (
     thumbnail,
     thumbnails_prefetch,
 )

@@ -1,11 +1,12 @@
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api_errors import ApiError
-from config.openapi import (
+from core.api.idempotency import respond_idempotently
+from core.api.openapi import (
     CURSOR,
     IDEMPOTENCY_KEY,
     IF_MATCH,
@@ -14,34 +15,15 @@ from config.openapi import (
     errors,
     response_headers,
 )
-from config.pagination import NewestFirstPagination
-from config.preconditions import if_match_version
-from drafts.apis import DraftOutputSerializer, edit_conflict_error
-from drafts.services import DraftConflict
+from core.api.pagination import NewestFirstPagination
+from core.api.preconditions import if_match_version
+from core.errors import InvalidInput
+from drafts.apis import DraftOutputSerializer
 from media_uploads.apis import MediaVariantSerializer
-from poster.idempotency import respond_idempotently
 from poster.models import Post, PostStatus
 from poster.moderation import post_delete_by_author
 from poster.selectors import post_get, post_list
 from poster.services import post_cancel, post_publish
-
-
-class MeApi(APIView):
-    """Who the caller is: lets a client check its token."""
-
-    class OutputSerializer(serializers.Serializer):
-        class Meta:
-            ref_name = "Me"
-
-        id = serializers.IntegerField()
-        username = serializers.CharField()
-        is_staff = serializers.BooleanField()
-
-    @extend_schema(
-        operation_id="me", summary="Who you are", responses={200: OutputSerializer}
-    )
-    def get(self, request: Request) -> Response:
-        return Response(self.OutputSerializer(request.user).data)
 
 
 class PostMediaSerializer(serializers.Serializer):
@@ -89,13 +71,14 @@ def post_data(post: Post, request: Request) -> dict:
     return PostOutputSerializer(post, context={"request": request}).data
 
 
+class DraftPublishInputSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "Publish"
+
+    publish_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
 class DraftPublishApi(APIView):
-    class InputSerializer(serializers.Serializer):
-        class Meta:
-            ref_name = "Publish"
-
-        publish_at = serializers.DateTimeField(required=False, allow_null=True)
-
     throttle_scope = "publish"
 
     @extend_schema(
@@ -107,7 +90,7 @@ class DraftPublishApi(APIView):
             "with a future publish_at."
         ),
         parameters=[IF_MATCH, IDEMPOTENCY_KEY],
-        request=InputSerializer,
+        request=DraftPublishInputSerializer,
         responses={
             201: PostOutputSerializer,
             202: PostOutputSerializer,
@@ -121,7 +104,7 @@ class DraftPublishApi(APIView):
                     ],
                     404: ["not_found"],
                     409: ["draft_already_published", "idempotency_request_in_progress"],
-                    412: ["edit_conflict"],
+                    412: ["edit_conflict", "precondition_failed"],
                     415: ["unsupported_media_type"],
                     422: [
                         "title_required",
@@ -144,24 +127,22 @@ class DraftPublishApi(APIView):
     )
     def post(self, request: Request, draft_id) -> Response:
         base_version = if_match_version(request)
-        serializer = self.InputSerializer(data=request.data)
+        serializer = DraftPublishInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
 
         def publish() -> Response:
-            try:
-                post = post_publish(
-                    draft_id=draft_id,
-                    author=request.user,
-                    base_version=base_version,
-                    publish_at=serializer.validated_data.get("publish_at"),
-                )
-            except DraftConflict as conflict:
-                raise edit_conflict_error(conflict) from conflict
+            post = post_publish(
+                draft_id=draft_id,
+                author=request.user,
+                base_version=base_version,
+                publish_at=serializer.validated_data.get("publish_at"),
+            )
             is_done = post.status == PostStatus.PUBLISHED
+            location = reverse("post-detail", kwargs={"post_id": post.id})
             return Response(
                 post_data(post_get(post_id=post.id, viewer=request.user), request),
                 status=status.HTTP_201_CREATED if is_done else status.HTTP_202_ACCEPTED,
-                headers={"Location": f"/api/v1/posts/{post.id}/"},
+                headers={"Location": location},
             )
 
         return respond_idempotently(request, scope="drafts.publish", produce=publish)
@@ -189,10 +170,10 @@ class PostListApi(APIView):
     def get(self, request: Request) -> Response:
         author = request.query_params.get("author")
         if author not in (None, "me"):
-            raise ApiError(
-                "author: only 'me' is supported.",
-                code="validation_error",
-                extra={"fields": {"author": ["Only 'me' is supported."]}},
+            raise InvalidInput.for_field(
+                "author",
+                "Only 'me' is supported.",
+                summary="author: only 'me' is supported.",
             )
         posts = post_list(
             viewer=request.user,

@@ -6,8 +6,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from core.models_update import model_update
 from poster.models import Post, PostStatus
-from poster.services import PostNotFound
+from poster.services import PostNotFound, post_status_event_record
 
 
 @transaction.atomic
@@ -28,19 +29,14 @@ def post_remove(
     post = posts.filter(id=post_id).first()
     if post is None:
         return None
-    post.status = PostStatus.REMOVED
-    post.removed_by = removed_by
-    post.removed_at = timezone.now()
-    post.removed_reason = reason
-    post.save(
-        update_fields=[
-            "status",
-            "removed_by",
-            "removed_at",
-            "removed_reason",
-            "updated_at",
-        ]
-    )
+    removal = {
+        "status": PostStatus.REMOVED,
+        "removed_by": removed_by,
+        "removed_at": timezone.now(),
+        "removed_reason": reason,
+    }
+    model_update(post, removal, allowed=removal)
+    post_status_event_record(post)
     return post
 
 
@@ -69,17 +65,12 @@ def post_restore(*, post_id: UUID) -> Post | None:
     )
     if post is None:
         return None
-    post.status = PostStatus.PUBLISHED
-    post.removed_by = None
-    post.removed_at = None
-    post.removed_reason = ""
-    post.save(
-        update_fields=[
-            "status",
-            "removed_by",
-            "removed_at",
-            "removed_reason",
-            "updated_at",
-        ]
-    )
+    restoration = {
+        "status": PostStatus.PUBLISHED,
+        "removed_by": None,
+        "removed_at": None,
+        "removed_reason": "",
+    }
+    model_update(post, restoration, allowed=restoration)
+    post_status_event_record(post)
     return post

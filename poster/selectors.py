@@ -54,3 +54,12 @@ def post_list(
     if community_name:
         posts = posts.filter(community__name__iexact=community_name)
     return _with_media(posts)
+
+
+def media_shown_by_posts() -> Q:
+    """A condition on MediaAsset: a post that has not failed shows it."""
+    return Q(
+        post_uses__in=PostMedia.objects.exclude(post__status=PostStatus.FAILED).values(
+            "id"
+        )
+    )

@@ -2,7 +2,8 @@
 
 A draft becomes a post exactly once, in the transaction that consumes the
 draft. A post whose media are still processing waits (`pending_media`) and is settled by
-the pipeline's ready/failed event (`posts_finish_waiting_for_media`); scheduled posts
+the pipeline's ready/failed `media.status` event (`posts_settle_on_media_event`,
+subscribed in `PosterConfig.ready()`); scheduled posts
 are published by a periodic sweep, never by far-future ETA tasks.
 """
 
@@ -15,12 +16,15 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
-from rest_framework import status
 
-from config.api_errors import ApiError
+from core.errors import Conflict, DomainError, NotFound
+from core.events import MEDIA_STATUS, POST_STATUS, DomainEvent, event_record
+from core.models_update import model_update
 from drafts.models import Draft, DraftKind
 from drafts.services import (
     DraftPublished,
+    draft_consume,
+    draft_give_back,
     draft_lock,
     draft_require_version,
 )
@@ -28,28 +32,22 @@ from media_uploads.models import PROCESSABLE_STATUSES, MediaAsset, MediaStatus
 from poster.models import Community, Post, PostMedia, PostStatus
 
 
-class PublishRejected(ApiError):
+class PublishRejected(DomainError):
     """The draft cannot become a post as it is; `code` says why."""
 
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+
+class DraftAlreadyPublished(Conflict):
+    code = "draft_already_published"
+    message = "This draft is already a post."
 
 
-class DraftAlreadyPublished(ApiError):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "draft_already_published"
-    default_detail = "This draft is already a post."
+class PostNotFound(NotFound):
+    message = "No such post."
 
 
-class PostNotFound(ApiError):
-    status_code = status.HTTP_404_NOT_FOUND
-    default_code = "not_found"
-    default_detail = "No such post."
-
-
-class PostNotScheduled(ApiError):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "post_not_scheduled"
-    default_detail = "Only a scheduled post can be cancelled."
+class PostNotScheduled(Conflict):
+    code = "post_not_scheduled"
+    message = "Only a scheduled post can be cancelled."
 
 
 def media_count_range(kind: str) -> tuple[int, int]:
@@ -62,6 +60,7 @@ def media_count_range(kind: str) -> tuple[int, int]:
     }[kind]
 
 
+SETTLED_MEDIA_STATUSES = (MediaStatus.READY, MediaStatus.FAILED)
 UNUSABLE_MEDIA_STATUSES = (
     MediaStatus.AWAITING_UPLOAD,
     MediaStatus.FAILED,
@@ -136,11 +135,7 @@ def post_publish(
             extra={"post_id": str(existing.id)} if existing else {}
         ) from error
     draft_require_version(draft, base_version)
-    media = list(
-        MediaAsset.objects.select_for_update()
-        .filter(draft=draft)
-        .order_by("position", "created_at")
-    )
+    media = list(MediaAsset.objects.select_for_update().held_by(draft.id))
     community = _publish_validate(draft, media)
     now = timezone.now()
     is_scheduled = publish_at is not None and publish_at > now
@@ -175,7 +170,8 @@ def post_publish(
         )
         for position, asset in enumerate(media)
     )
-    Draft.objects.filter(id=draft.id).update(consumed_at=now)
+    draft_consume(draft=draft, now=now)
+    post_status_event_record(post)
     return post
 
 
@@ -195,28 +191,39 @@ def post_finish_if_media_settled(*, post_id: UUID) -> Post | None:
     statuses = list(post.media.values_list("asset__status", flat=True))
     now = timezone.now()
     if any(status_ in UNUSABLE_MEDIA_STATUSES for status_ in statuses):
-        post.status = PostStatus.FAILED
-        post.failure_code = "media_failed"
-        post.failure_message = (
-            "An image could not be processed; your draft is back to fix it."
-        )
         if post.source_draft_id:
-            Draft.objects.filter(id=post.source_draft_id).update(consumed_at=None)
-        post.source_draft = None
-        post.save(
-            update_fields=[
-                "status",
-                "failure_code",
-                "failure_message",
-                "source_draft",
-                "updated_at",
-            ]
-        )
+            draft_give_back(draft_id=post.source_draft_id)
+        failure = {
+            "status": PostStatus.FAILED,
+            "failure_code": "media_failed",
+            "failure_message": (
+                "An image could not be processed; your draft is back to fix it."
+            ),
+            "source_draft": None,
+        }
+        model_update(post, failure, allowed=failure)
+        post_status_event_record(post)
     elif all(status_ == MediaStatus.READY for status_ in statuses):
-        post.status = PostStatus.PUBLISHED
-        post.published_at = now
-        post.save(update_fields=["status", "published_at", "updated_at"])
+        publication = {"status": PostStatus.PUBLISHED, "published_at": now}
+        model_update(post, publication, allowed=publication)
+        post_status_event_record(post)
     return post
+
+
+def post_status_event_record(post: Post) -> None:
+    """Tell the subscribers (and the author's other devices) the post's new status."""
+    event_record(
+        type=POST_STATUS,
+        owner_id=post.author_id,
+        object_id=post.id,
+        state=post.status,
+    )
+
+
+def posts_settle_on_media_event(event: DomainEvent) -> None:
+    """Subscriber of `media.status`: a settled asset may complete waiting posts."""
+    if event.type == MEDIA_STATUS and event.state in SETTLED_MEDIA_STATUSES:
+        posts_finish_waiting_for_media(asset_id=UUID(event.object_id))
 
 
 def posts_finish_waiting_for_media(*, asset_id: UUID) -> None:
@@ -238,10 +245,13 @@ def posts_publish_due(*, now: datetime | None = None) -> int:
     due = Post.objects.filter(status=PostStatus.SCHEDULED, publish_at__lte=now)
     moved = 0
     for post_id in list(due.values_list("id", flat=True)[:500]):
-        moved += Post.objects.filter(id=post_id, status=PostStatus.SCHEDULED).update(
+        is_moved = Post.objects.filter(id=post_id, status=PostStatus.SCHEDULED).update(
             status=PostStatus.PENDING_MEDIA, updated_at=now
         )
-        post_finish_if_media_settled(post_id=post_id)
+        moved += is_moved
+        post = post_finish_if_media_settled(post_id=post_id)
+        if is_moved and post is not None and post.status == PostStatus.PENDING_MEDIA:
+            post_status_event_record(post)
     waiting = Post.objects.filter(status=PostStatus.PENDING_MEDIA).exclude(
         media__asset__status__in=PROCESSABLE_STATUSES
     )
@@ -260,7 +270,4 @@ def post_cancel(*, post_id: UUID, author: AbstractBaseUser) -> Draft:
         raise PostNotScheduled()
     draft_id = post.source_draft_id
     post.delete()
-    Draft.objects.filter(id=draft_id).update(
-        consumed_at=None, updated_at=timezone.now()
-    )
-    return Draft.objects.get(id=draft_id)
+    return draft_give_back(draft_id=draft_id)

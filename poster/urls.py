@@ -1,6 +1,6 @@
 from django.urls import path
 
-from config.api_routing import by_method
+from core.api.routing import by_method
 from poster import apis
 
 urlpatterns = [

@@ -14,7 +14,7 @@ from django.http import HttpResponseBase
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
-from poster.accounts import api_user_ensure
+from core.accounts import api_user_ensure
 
 pytest_plugins = ["tests.storage", "tests.service"]
 

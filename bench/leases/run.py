@@ -50,7 +50,7 @@ USERS_SCRIPT = """
 import json
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
-from poster.accounts import api_user_ensure
+from core.accounts import api_user_ensure
 bench = api_user_ensure(username="bench")
 User = get_user_model()
 users = User.objects.bulk_create(

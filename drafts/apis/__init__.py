@@ -10,8 +10,8 @@ from drafts.apis.drafts import (
 from drafts.apis.representations import (
     DraftFieldsSerializer,
     DraftOutputSerializer,
+    draft_conflict_answer,
     draft_fields_data,
-    edit_conflict_error,
 )
 from drafts.apis.revisions import (
     DraftRevisionDetailApi,
@@ -20,6 +20,7 @@ from drafts.apis.revisions import (
 )
 
 __all__ = (
+    "draft_conflict_answer",
     "DraftAutosaveApi",
     "DraftCreateApi",
     "DraftDeleteApi",
@@ -31,5 +32,4 @@ __all__ = (
     "DraftRevisionListApi",
     "DraftRevisionRestoreApi",
     "draft_fields_data",
-    "edit_conflict_error",
 )

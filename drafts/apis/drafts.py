@@ -6,8 +6,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api_errors import ApiError
-from config.openapi import (
+from core.api.idempotency import respond_idempotently
+from core.api.openapi import (
     CURSOR,
     IDEMPOTENCY_KEY,
     IF_MATCH,
@@ -17,17 +17,17 @@ from config.openapi import (
     errors,
     response_headers,
 )
-from config.pagination import (
+from core.api.pagination import (
     RecentlyUpdatedFirstPagination,
 )
-from config.preconditions import if_match_version, if_none_match_hits, version_etag
+from core.api.preconditions import if_match_version, if_none_match_hits, version_etag
+from core.errors import InvalidInput
 from drafts.apis.representations import (
     DraftAutosaveOutputSerializer,
     DraftInputSerializer,
     DraftOutputSerializer,
     draft_fields_data,
     draft_response,
-    edit_conflict_error,
 )
 from drafts.models import (
     MEDIA_FIELD,
@@ -37,12 +37,10 @@ from drafts.selectors import (
     draft_list,
 )
 from drafts.services import (
-    DraftConflict,
     draft_autosave,
     draft_create,
     draft_delete,
 )
-from poster.idempotency import respond_idempotently
 
 
 class DraftListApi(APIView):
@@ -91,10 +89,10 @@ class DraftCreateApi(APIView):
             serializer.is_valid(raise_exception=True)
             changes = dict(serializer.validated_data)
             if MEDIA_FIELD in changes:
-                raise ApiError(
-                    "Attach media after creating the draft.",
-                    code="validation_error",
-                    extra={"fields": {"media": ["Not accepted on create."]}},
+                raise InvalidInput.for_field(
+                    "media",
+                    "Not accepted on create.",
+                    summary="Attach media after creating the draft.",
                 )
             draft = draft_create(owner=request.user, changes=changes)
             return draft_response(draft, status_code=status.HTTP_201_CREATED)
@@ -151,7 +149,7 @@ class DraftAutosaveApi(APIView):
                     403: ["draft_media_limit_reached"],
                     404: ["not_found"],
                     409: ["draft_published"],
-                    412: ["edit_conflict"],
+                    412: ["edit_conflict", "precondition_failed"],
                     415: ["unsupported_media_type"],
                     428: ["precondition_required"],
                 }
@@ -164,16 +162,13 @@ class DraftAutosaveApi(APIView):
         serializer = DraftInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         if not serializer.validated_data:
-            raise ApiError("Send at least one field to change.", code="no_changes")
-        try:
-            result = draft_autosave(
-                draft_id=draft_id,
-                owner=request.user,
-                base_version=base_version,
-                changes=serializer.validated_data,
-            )
-        except DraftConflict as conflict:
-            raise edit_conflict_error(conflict) from conflict
+            raise InvalidInput("Send at least one field to change.", code="no_changes")
+        result = draft_autosave(
+            draft_id=draft_id,
+            owner=request.user,
+            base_version=base_version,
+            changes=serializer.validated_data,
+        )
         # The fast path returns the draft's own row only; media come along when the
         # PATCH changed them (GET always lists them).
         data = (

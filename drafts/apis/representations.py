@@ -5,10 +5,9 @@ import re
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from config.api_errors import ApiError
-from config.input_serializers import HotPathSerializer
-from config.preconditions import version_etag
-from config.text_fields import PlainTextField
+from core.api.fields import PlainTextField
+from core.api.preconditions import version_etag
+from core.api.serializers import HotPathSerializer
 from drafts.models import (
     BODY_MAX_LENGTH,
     COMMUNITY_NAME_PATTERN,
@@ -21,7 +20,7 @@ from drafts.models import (
 from drafts.services import (
     DraftConflict,
 )
-from media_uploads.selectors import media_of_draft
+from media_uploads.models import MediaAsset
 
 # A draft's URL may be half typed; only its scheme is checked here. Publishing
 # checks that it is a complete http(s) URL.
@@ -124,7 +123,7 @@ class DraftOutputSerializer(DraftFieldsSerializer):
     def get_media(self, draft: Draft) -> list[dict]:
         media = getattr(draft, "ordered_media", None)
         if media is None:
-            media = media_of_draft(draft_id=draft.id)
+            media = MediaAsset.objects.held_by(draft.id)
         return DraftMediaSerializer(media, many=True).data
 
 
@@ -177,14 +176,9 @@ def draft_response(
     )
 
 
-def edit_conflict_error(conflict: DraftConflict) -> ApiError:
-    return ApiError(
-        "Someone changed this draft since your version; merge and retry.",
-        code="edit_conflict",
-        status_code=status.HTTP_412_PRECONDITION_FAILED,
-        extra={
-            "conflicting_fields": conflict.conflicting_fields,
-            "current": DraftOutputSerializer(conflict.draft).data,
-        },
-        headers={"ETag": version_etag(conflict.draft.version)},
+def draft_conflict_answer(conflict: DraftConflict) -> tuple[dict, dict]:
+    """What a 412 edit_conflict carries beside its code: current draft and ETag."""
+    return (
+        {"current": DraftOutputSerializer(conflict.draft).data},
+        {"ETag": version_etag(conflict.draft.version)},
     )

@@ -6,7 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.openapi import (
+from core.api.openapi import (
     CURSOR,
     IF_MATCH,
     PAGE_SIZE,
@@ -14,42 +14,41 @@ from config.openapi import (
     errors,
     response_headers,
 )
-from config.pagination import (
+from core.api.pagination import (
     RevisionNewestFirstPagination,
 )
-from config.preconditions import if_match_version
+from core.api.preconditions import if_match_version
 from drafts.apis.representations import (
     DraftOutputSerializer,
     draft_response,
-    edit_conflict_error,
 )
 from drafts.selectors import (
     draft_revision_get,
     draft_revision_list,
 )
 from drafts.services import (
-    DraftConflict,
     draft_revision_restore,
 )
 
 
+class DraftRevisionSummaryOutputSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "DraftRevisionSummary"
+
+    number = serializers.IntegerField()
+    draft_version = serializers.IntegerField()
+    reason = serializers.CharField()
+    title = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
 class DraftRevisionListApi(APIView):
-    class OutputSerializer(serializers.Serializer):
-        class Meta:
-            ref_name = "DraftRevisionSummary"
-
-        number = serializers.IntegerField()
-        draft_version = serializers.IntegerField()
-        reason = serializers.CharField()
-        title = serializers.CharField()
-        created_at = serializers.DateTimeField()
-
     @extend_schema(
         operation_id="drafts_revisions_list",
         summary="List a draft's revisions, newest first",
         parameters=[CURSOR, PAGE_SIZE],
         responses={
-            200: cursor_page(OutputSerializer, "DraftRevisionPage"),
+            200: cursor_page(DraftRevisionSummaryOutputSerializer, "DraftRevisionPage"),
             **errors({404: ["not_found"]}),
         },
     )
@@ -58,37 +57,38 @@ class DraftRevisionListApi(APIView):
         revisions = draft_revision_list(draft_id=draft_id, owner=request.user)
         page = paginator.paginate_queryset(revisions, request, self)
         return paginator.get_paginated_response(
-            self.OutputSerializer(page, many=True).data
+            DraftRevisionSummaryOutputSerializer(page, many=True).data
         )
 
 
+class DraftRevisionOutputSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "DraftRevision"
+
+    number = serializers.IntegerField()
+    draft_version = serializers.IntegerField()
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    body = serializers.CharField()
+    url = serializers.CharField()
+    community = serializers.CharField()
+    is_nsfw = serializers.BooleanField()
+    is_spoiler = serializers.BooleanField()
+
+
 class DraftRevisionDetailApi(APIView):
-    class OutputSerializer(serializers.Serializer):
-        class Meta:
-            ref_name = "DraftRevision"
-
-        number = serializers.IntegerField()
-        draft_version = serializers.IntegerField()
-        reason = serializers.CharField()
-        created_at = serializers.DateTimeField()
-        kind = serializers.CharField()
-        title = serializers.CharField()
-        body = serializers.CharField()
-        url = serializers.CharField()
-        community = serializers.CharField()
-        is_nsfw = serializers.BooleanField()
-        is_spoiler = serializers.BooleanField()
-
     @extend_schema(
         operation_id="drafts_revisions_get",
         summary="Get one revision of a draft",
-        responses={200: OutputSerializer, **errors({404: ["not_found"]})},
+        responses={200: DraftRevisionOutputSerializer, **errors({404: ["not_found"]})},
     )
     def get(self, request: Request, draft_id, number: int) -> Response:
         revision = draft_revision_get(
             draft_id=draft_id, owner=request.user, number=number
         )
-        return Response(self.OutputSerializer(revision).data)
+        return Response(DraftRevisionOutputSerializer(revision).data)
 
 
 class DraftRevisionRestoreApi(APIView):
@@ -104,7 +104,7 @@ class DraftRevisionRestoreApi(APIView):
                     400: ["invalid_precondition"],
                     404: ["not_found"],
                     409: ["draft_published"],
-                    412: ["edit_conflict"],
+                    412: ["edit_conflict", "precondition_failed"],
                     428: ["precondition_required"],
                 }
             ),
@@ -113,13 +113,10 @@ class DraftRevisionRestoreApi(APIView):
     )
     def post(self, request: Request, draft_id, number: int) -> Response:
         base_version = if_match_version(request)
-        try:
-            draft = draft_revision_restore(
-                draft_id=draft_id,
-                owner=request.user,
-                number=number,
-                base_version=base_version,
-            )
-        except DraftConflict as conflict:
-            raise edit_conflict_error(conflict) from conflict
+        draft = draft_revision_restore(
+            draft_id=draft_id,
+            owner=request.user,
+            number=number,
+            base_version=base_version,
+        )
         return draft_response(draft)

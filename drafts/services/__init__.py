@@ -17,8 +17,10 @@ from drafts.services.errors import (
     DraftRevisionNotFound,
 )
 from drafts.services.lifecycle import (
+    draft_consume,
     draft_create,
     draft_delete,
+    draft_give_back,
     draft_undelete,
     drafts_purge_deleted,
 )
@@ -34,7 +36,9 @@ __all__ = (
     "DraftRevisionNotFound",
     "draft_apply",
     "draft_autosave",
+    "draft_consume",
     "draft_create",
+    "draft_give_back",
     "draft_delete",
     "draft_lock",
     "draft_revision_restore",

@@ -29,9 +29,9 @@ from drafts.services.errors import (
     DraftNotFound,
     DraftPublished,
 )
+from drafts.services.media import draft_media_set
 from drafts.services.statements import draft_revision_snapshot, draft_update_if_current
-from media_uploads.selectors import media_of_draft
-from media_uploads.services import draft_media_set
+from media_uploads.models import MediaAsset
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ def _draft_merge(
 def _draft_field_value(draft: Draft, name: str) -> Any:
     """The draft's value of an editable field; for media, their ids in order."""
     if name == MEDIA_FIELD:
-        return list(media_of_draft(draft_id=draft.id).values_list("id", flat=True))
+        return list(MediaAsset.objects.held_by(draft.id).values_list("id", flat=True))
     return getattr(draft, name)
 
 

@@ -1,4 +1,5 @@
-"""A draft's life outside autosave: creation, deletion, recovery and purge."""
+"""A draft's life outside autosave: creation, deletion, recovery, purge, and being
+consumed by a post and given back."""
 
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -8,6 +9,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from core.events import DRAFT_PUBLISHED, event_record
+from core.locks import user_lock
 from drafts.models import (
     Draft,
 )
@@ -16,7 +19,6 @@ from drafts.services.errors import (
     DraftLimitReached,
     DraftNotFound,
 )
-from poster.accounts import user_lock
 
 
 @transaction.atomic
@@ -57,3 +59,22 @@ def drafts_purge_deleted(*, now: datetime | None = None) -> int:
     # delete() counts the cascaded revisions too; report drafts alone.
     _, deleted_by_model = Draft.objects.filter(deleted_at__lt=cutoff).delete()
     return deleted_by_model.get(Draft._meta.label, 0)
+
+
+def draft_consume(*, draft: Draft, now: datetime) -> None:
+    """Mark a locked draft as having become a post: it is no longer editable."""
+    Draft.objects.filter(id=draft.id).update(consumed_at=now)
+    event_record(
+        type=DRAFT_PUBLISHED,
+        owner_id=draft.owner_id,
+        object_id=draft.id,
+        state="published",
+    )
+
+
+def draft_give_back(*, draft_id: UUID) -> Draft:
+    """Make a consumed draft editable again (its post was cancelled or failed)."""
+    Draft.objects.filter(id=draft_id).update(
+        consumed_at=None, updated_at=timezone.now()
+    )
+    return Draft.objects.get(id=draft_id)

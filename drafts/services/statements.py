@@ -15,8 +15,9 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 
-from config.model_rows import model_from_row
+from core.model_rows import model_from_row
 from drafts.models import (
+    DRAFT_IS_EDITABLE,
     EDITABLE_FIELDS,
     Draft,
     DraftRevision,
@@ -94,9 +95,21 @@ def _autosave_sql(vendor: str, field_names: tuple[str, ...]) -> str:
     return (
         f"UPDATE {quote_name(meta.db_table)} SET {', '.join(assignments)} "
         f"WHERE id = %s AND owner_id = %s AND version = %s "
-        f"AND deleted_at IS NULL AND consumed_at IS NULL "
+        f"AND {_editable_condition_sql()} "
         f"RETURNING {columns}"
     )
+
+
+@cache
+def _editable_condition_sql() -> str:
+    """`DRAFT_IS_EDITABLE` as SQL, compiled by Django: the rule is written once."""
+    query = Draft.objects.filter(DRAFT_IS_EDITABLE).query
+    condition, params = query.where.as_sql(
+        query.get_compiler(connection=connection), connection
+    )
+    if params:  # the rule compares columns with NULL only; nothing to bind
+        raise ValueError(f"DRAFT_IS_EDITABLE compiled with parameters: {params}")
+    return condition
 
 
 # What autosave's answer and its snapshot decision need; the rest stays deferred.

@@ -15,12 +15,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from media_uploads.admin.confirmation import (
+from core.admin_kit.confirmation import (
     action_confirmation,
     apply_to_each,
     reason_or_confirmation,
 )
-from media_uploads.admin.inlines import ActionsOnlyAdmin, ReadOnlyInline
+from core.admin_kit.inlines import ActionsOnlyAdmin, ReadOnlyInline
 from media_uploads.admin.thumbnails import (
     PREVIEW_MAX_PX,
     dimensions,
@@ -167,7 +167,7 @@ class MediaAssetAdmin(ActionsOnlyAdmin):
         try:
             return super().delete_view(request, object_id, extra_context)
         except MediaInUse as error:
-            self.message_user(request, str(error.detail), messages.ERROR)
+            self.message_user(request, error.message, messages.ERROR)
             return HttpResponseRedirect(
                 reverse("admin:media_uploads_mediaasset_change", args=[object_id])
             )

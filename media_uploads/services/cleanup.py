@@ -15,6 +15,7 @@ from media_uploads.services.errors import (
     StorageUnavailableError,
     UploadMismatch,
 )
+from media_uploads.services.usage import media_in_use_condition
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,11 @@ def media_cleanup(*, now: datetime | None = None) -> CleanupReport:
     )
     failed_before = now - timedelta(seconds=settings.MEDIA_FAILED_MAX_AGE_SECONDS)
     # Detaching sets updated_at, so a day untouched and unattached is a day detached.
-    abandoned = MediaAsset.objects.filter(
-        draft__isnull=True, post_uses__isnull=True, updated_at__lt=unattached_before
-    ).exclude(status__in=PROCESSABLE_STATUSES)
+    abandoned = (
+        MediaAsset.objects.filter(draft__isnull=True, updated_at__lt=unattached_before)
+        .exclude(status__in=PROCESSABLE_STATUSES)
+        .exclude(media_in_use_condition())
+    )
     old_failures = MediaAsset.objects.filter(
         status=MediaStatus.FAILED, updated_at__lt=failed_before
     )

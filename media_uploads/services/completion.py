@@ -11,10 +11,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from config.celery import app as celery_app
 from media_uploads.models import MediaAsset, MediaStatus
 from media_uploads.selectors import MediaNotFound, media_get
 from media_uploads.services.deletion import stored_objects_delete_later
+from media_uploads.services.dispatch import media_process_enqueue
 from media_uploads.services.errors import (
     LeaseExpired,
     StorageUnavailableError,
@@ -23,8 +23,6 @@ from media_uploads.services.errors import (
 )
 from media_uploads.storage import get_storage
 from media_uploads.storage.base import StorageUnavailable
-
-PROCESS_IMAGE_TASK = "media_uploads.process_image"
 
 
 def media_complete(*, asset_id: UUID, owner: AbstractBaseUser) -> MediaAsset:
@@ -82,9 +80,7 @@ def media_upload_accept(
             id=asset.id, status=MediaStatus.AWAITING_UPLOAD
         ).update(status=MediaStatus.UPLOADED, uploaded_at=now, updated_at=now)
         if accepted:
-            transaction.on_commit(
-                lambda: celery_app.send_task(PROCESS_IMAGE_TASK, args=[str(asset.id)])
-            )
+            transaction.on_commit(lambda: media_process_enqueue(asset.id))
     try:
         asset.refresh_from_db()
     except MediaAsset.DoesNotExist as error:  # deleted meanwhile

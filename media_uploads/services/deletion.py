@@ -10,14 +10,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 
-from config.api_errors import ApiError
-from config.celery import app as celery_app
+from core.errors import Conflict
 from media_uploads.models import MediaAsset, StoredObjectDeletion
 from media_uploads.selectors import MediaNotFound
+from media_uploads.services.dispatch import stored_objects_delete_enqueue
+from media_uploads.services.usage import media_is_in_use
 from media_uploads.storage import get_storage
-from poster.models import PostStatus
-
-DELETE_STORED_OBJECTS_TASK = "media_uploads.delete_stored_objects"
 
 
 def media_stored_keys(asset: MediaAsset) -> list[str]:
@@ -25,10 +23,9 @@ def media_stored_keys(asset: MediaAsset) -> list[str]:
     return [asset.original_key, *asset.variants.values_list("key", flat=True)]
 
 
-class MediaInUse(ApiError):
-    status_code = 409
-    default_code = "media_in_use"
-    default_detail = "A post shows this media; delete or remove the post first."
+class MediaInUse(Conflict):
+    code = "media_in_use"
+    message = "A post shows this media; delete or remove the post first."
 
 
 @transaction.atomic
@@ -40,7 +37,7 @@ def media_delete(*, asset_id: UUID, owner: AbstractBaseUser | None) -> None:
     asset = assets.first()
     if asset is None:
         raise MediaNotFound()
-    if asset.post_uses.exclude(post__status=PostStatus.FAILED).exists():
+    if media_is_in_use(asset):
         raise MediaInUse()
     stored_objects_delete_later(media_stored_keys(asset))
     asset.delete()
@@ -51,9 +48,7 @@ def stored_objects_delete_later(keys: list[str]) -> None:
     StoredObjectDeletion.objects.bulk_create(
         [StoredObjectDeletion(key=key) for key in keys], ignore_conflicts=True
     )
-    transaction.on_commit(
-        lambda: celery_app.send_task(DELETE_STORED_OBJECTS_TASK, args=[keys])
-    )
+    transaction.on_commit(lambda: stored_objects_delete_enqueue(keys))
 
 
 def stored_objects_delete(*, keys: list[str] | None = None) -> list[str]:

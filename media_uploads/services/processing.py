@@ -31,6 +31,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.events import MEDIA_STATUS, event_record
 from media_uploads.images import (
     ImageRejected,
     ProcessedImage,
@@ -46,7 +47,6 @@ from media_uploads.models import (
 from media_uploads.services.deletion import stored_objects_delete_later
 from media_uploads.storage import get_storage
 from media_uploads.storage.base import ObjectMissing, ObjectTooLarge
-from poster.services import posts_finish_waiting_for_media
 
 logger = logging.getLogger(__name__)
 
@@ -101,8 +101,8 @@ def media_fail(
     task_id: str | None = None,
     statuses: tuple[str, ...] = PROCESSABLE_STATUSES,
 ) -> bool:
-    """Fail an asset in one of `statuses` (by default: still being processed) and
-    settle the posts waiting for it; True if this call failed it."""
+    """Fail an asset in one of `statuses` (by default: still being processed); True
+    if this call failed it. Records a `media.status` event, so waiting posts settle."""
     assets = MediaAsset.objects.filter(id=asset_id, status__in=statuses)
     if task_id is not None:
         assets = assets.filter(processing_task_id=task_id)
@@ -115,7 +115,16 @@ def media_fail(
         )
     )
     if is_failed:
-        posts_finish_waiting_for_media(asset_id=asset_id)
+        owner_id = MediaAsset.objects.values_list("owner_id", flat=True).get(
+            id=asset_id
+        )
+        event_record(
+            type=MEDIA_STATUS,
+            owner_id=owner_id,
+            object_id=asset_id,
+            state=MediaStatus.FAILED,
+            data={"code": code, "message": message[:500]},
+        )
     return is_failed
 
 
@@ -324,6 +333,11 @@ def _media_mark_ready(
         processed_at=now,
         updated_at=now,
     )
-    # Posts waiting for this image publish the moment it is ready.
-    transaction.on_commit(lambda: posts_finish_waiting_for_media(asset_id=held.id))
+    # Posts waiting for this image publish the moment it commits (poster subscribes).
+    event_record(
+        type=MEDIA_STATUS,
+        owner_id=held.owner_id,
+        object_id=held.id,
+        state=MediaStatus.READY,
+    )
     return True

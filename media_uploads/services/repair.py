@@ -6,9 +6,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from config.celery import app as celery_app
 from media_uploads.models import MediaAsset, MediaStatus
-from media_uploads.services.completion import PROCESS_IMAGE_TASK
+from media_uploads.services.dispatch import media_process_enqueue
 from media_uploads.services.processing import media_fail, stuck_in_processing
 
 REPROCESSABLE_STATUSES = (MediaStatus.UPLOADED, MediaStatus.READY, MediaStatus.FAILED)
@@ -37,9 +36,7 @@ def media_reprocess(*, asset_id: UUID) -> bool:
             )
         )
         if is_reset:
-            transaction.on_commit(
-                lambda: celery_app.send_task(PROCESS_IMAGE_TASK, args=[str(asset_id)])
-            )
+            transaction.on_commit(lambda: media_process_enqueue(asset_id))
     return is_reset
 
 

@@ -2,7 +2,7 @@
 
 `media_asset_insert_within_pending_limit` is the lease's write: it adds the asset only
 while its owner has fewer than the limit of unfinished leases, counting at most that
-many rows, under the owner's limit lock (`poster.accounts.user_lock`), so concurrent
+many rows, under the owner's limit lock (`core.locks.user_lock`), so concurrent
 leases cannot overshoot. On PostgreSQL that is one call of the function migration
 0006 creates: lock, count and insert in one round trip and one short transaction. On
 SQLite, whose IMMEDIATE transactions already run one writer at a time, it is one
@@ -16,8 +16,8 @@ from functools import cache
 
 from django.db import connection, transaction
 
+from core.locks import user_lock_key
 from media_uploads.models import MediaAsset, MediaStatus
-from poster.accounts import user_lock_key
 
 FUNCTION_CALL_SQL = (
     "SELECT media_asset_insert_within_pending_limit(%s::jsonb, %s, %s, %s, %s)"

@@ -6,9 +6,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from config.celery import app as celery_app
 from media_uploads.models import PROCESSABLE_STATUSES, MediaAsset
-from media_uploads.services.completion import PROCESS_IMAGE_TASK
+from media_uploads.services.dispatch import media_process_enqueue
 from media_uploads.services.processing import (
     media_attempt_limit,
     media_fail_out_of_attempts,
@@ -38,6 +37,6 @@ def media_sweep_stuck(*, now: datetime | None = None) -> SweepReport:
             id=asset.id, status=asset.status, updated_at=asset.updated_at
         ).update(updated_at=now)
         if touched:
-            celery_app.send_task(PROCESS_IMAGE_TASK, args=[str(asset.id)])
+            media_process_enqueue(asset.id)
             requeued += 1
     return SweepReport(requeued=requeued, failed=failed)

@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core import signing
+from django.urls import reverse
 
 from media_uploads.storage.base import (
     CHUNK_BYTES,
@@ -33,7 +34,6 @@ from media_uploads.storage.base import (
     sha256_base64,
 )
 
-UPLOAD_PATH = "/api/v1/storage/upload/"
 TOKEN_SALT = "media_uploads.local_upload"  # noqa: S105 (a namespace, not a secret)
 
 
@@ -106,7 +106,7 @@ class LocalStorage:
             salt=TOKEN_SALT,
             compress=True,
         )
-        url = f"{UPLOAD_PATH}?token={quote(token)}"
+        url = f"{reverse('local-storage-upload')}?token={quote(token)}"
         if sha256_hex is None:
             return UploadInstruction(
                 method="POST",

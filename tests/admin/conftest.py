@@ -6,13 +6,14 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 
+from core.accounts import api_user_ensure
 from drafts.models import Draft
 from drafts.services import draft_create
+from drafts.services.media import draft_media_lease_create
 from media_uploads.models import MediaAsset
-from media_uploads.services import media_complete, media_lease_create
+from media_uploads.services import media_complete
 from media_uploads.services.processing import media_process
 from media_uploads.storage import Storage
-from poster.accounts import api_user_ensure
 from poster.models import Community, Post
 from poster.services import post_publish
 from tests.media_uploads import image_factory
@@ -30,7 +31,7 @@ def ready_media(
 ) -> MediaAsset:
     """An uploaded JPEG processed here, synchronously, by the real pipeline."""
     data = image_factory.encode(image_factory.marked_image((400, 300)), "JPEG")
-    asset = media_lease_create(
+    asset = draft_media_lease_create(
         owner=owner,
         filename="sunset.jpg",
         content_type="image/jpeg",

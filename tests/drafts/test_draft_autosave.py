@@ -37,6 +37,41 @@ def test_autosave_with_unreadable_if_match_gets_400(api, draft):
     assert response.json()["error"]["code"] == "invalid_precondition"
 
 
+def test_weak_if_match_gets_412_precondition_failed_and_changes_nothing(api, draft):
+    response = api.patch(
+        f"/api/v1/drafts/{draft.id}/",
+        {"title": "X"},
+        format="json",
+        HTTP_IF_MATCH='W/"1"',
+    )
+
+    assert response.status_code == 412
+    assert response.json()["error"]["code"] == "precondition_failed"
+    draft.refresh_from_db()
+    assert (draft.title, draft.version) == ("Hello", 1)
+
+
+@pytest.mark.parametrize("header", ['"1", "2"', "1", '"one"', ""])
+def test_if_match_other_than_one_strong_version_tag_gets_400(api, draft, header):
+    response = api.patch(
+        f"/api/v1/drafts/{draft.id}/",
+        {"title": "X"},
+        format="json",
+        HTTP_IF_MATCH=header,
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_precondition"
+    draft.refresh_from_db()
+    assert (draft.title, draft.version) == ("Hello", 1)
+
+
+def test_if_none_match_with_a_weak_current_tag_gets_304(api, draft):
+    response = api.get(f"/api/v1/drafts/{draft.id}/", HTTP_IF_NONE_MATCH='W/"1"')
+
+    assert response.status_code == 304
+
+
 def test_autosave_at_current_version_changes_only_sent_fields(api, draft):
     response = autosave(api, draft.id, 1, title="Hello world")
 

@@ -5,9 +5,9 @@ from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
+from core.idempotency import idempotency_key_claim, request_fingerprint
+from core.models import IdempotencyKey
 from drafts.models import Draft
-from poster.idempotency import idempotency_key_claim, request_fingerprint
-from poster.models import IdempotencyKey
 from tests.conftest import requests_burst, token_client
 
 

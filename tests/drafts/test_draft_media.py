@@ -1,12 +1,12 @@
 from drafts.services import draft_create
+from drafts.services.media import draft_media_lease_create
 from media_uploads.models import MediaAsset
-from media_uploads.services import media_lease_create
 from tests.drafts.conftest import autosave
 
 
 def attach(user, draft, count):
     return [
-        media_lease_create(
+        draft_media_lease_create(
             owner=user,
             filename=f"{i}.png",
             content_type="image/png",

@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 
 from drafts.services import draft_create
+from drafts.services.media import draft_media_lease_create
 from media_uploads.models import MediaAsset, MediaStatus, StoredObjectDeletion
-from media_uploads.services import media_cleanup, media_lease_create
+from media_uploads.services import media_cleanup
 from media_uploads.tasks import media_cleanup_task
 from tests.storage import queued_process_image_ids
 
@@ -17,7 +18,7 @@ DAY = timedelta(days=1)
 
 
 def leased(user, draft=None) -> MediaAsset:
-    return media_lease_create(
+    return draft_media_lease_create(
         owner=user,
         filename="a.png",
         content_type="image/png",

@@ -127,8 +127,8 @@ def test_asset_deleted_while_completing_is_not_found(user, local_storage, tmp_pa
     # The moment to strike: the acceptance has committed, the answer is not built.
     with (
         mock.patch.object(
-            completion.celery_app,
-            "send_task",
+            completion,
+            "media_process_enqueue",
             side_effect=delete_as_staff_does_meanwhile,
         ),
         pytest.raises(MediaNotFound),

@@ -5,9 +5,9 @@ import io
 import requests
 from PIL import Image
 
+from core.accounts import api_user_ensure
 from media_uploads.models import MediaAsset, MediaStatus
 from media_uploads.services import media_lease_create
-from poster.accounts import api_user_ensure
 from tests.media_uploads import image_factory
 from tests.media_uploads.test_media_processing import finished, uploaded
 

@@ -5,8 +5,8 @@ import hashlib
 import pytest
 import requests
 
+from core.accounts import api_user_ensure
 from media_uploads.models import MediaAsset
-from poster.accounts import api_user_ensure
 from tests.storage import queued_process_image_ids, upload_by_instruction
 
 PHOTO = b"\xff\xd8\xff\xe0" + b"photo bytes " * 500

@@ -5,7 +5,9 @@ import pytest
 from django.utils import timezone
 
 from drafts.services import draft_create
+from media_uploads.apis import LeaseOutputSerializer, lease_data
 from media_uploads.models import MediaAsset
+from media_uploads.services import media_lease_create
 from tests.conftest import requests_burst, token_client
 
 
@@ -195,3 +197,24 @@ def test_lease_row_holds_what_the_answer_says(api, user, local_storage):
     )
     assert asset.created_at == asset.updated_at
     assert abs(asset.created_at - timezone.now()) < timedelta(seconds=5)
+
+
+@pytest.mark.parametrize("sha256", [None, "a" * 64])
+def test_hand_built_lease_answer_equals_its_documenting_serializer(
+    user, local_storage, sha256
+):
+    lease = media_lease_create(
+        owner=user,
+        filename="a.png",
+        content_type="image/png",
+        size_bytes=10,
+        sha256=sha256,
+    )
+    url = "http://testserver" + lease.upload.url
+
+    assert (
+        lease_data(lease, upload_url=url)
+        == LeaseOutputSerializer(
+            {"asset": lease.asset, "upload": {**lease.upload.as_dict(), "url": url}}
+        ).data
+    )

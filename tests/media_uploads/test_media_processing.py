@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from config.celery import app as celery_app
+from media_uploads import task_names
 from media_uploads.models import MediaAsset, MediaVariant
 from media_uploads.services import media_complete, media_lease_create
 from tests.conftest import wait_until
@@ -233,7 +234,7 @@ def test_running_the_task_again_keeps_exactly_one_set(
     )
 
     again = celery_app.send_task(
-        "media_uploads.process_image", args=[str(asset.id)], ignore_result=False
+        task_names.PROCESS_IMAGE, args=[str(asset.id)], ignore_result=False
     )
 
     assert again.get(timeout=30) == "skipped"

@@ -2,11 +2,12 @@ from pathlib import Path
 
 import pytest
 
+from core.accounts import api_user_ensure
 from drafts.services import draft_create
+from drafts.services.media import draft_media_lease_create
 from media_uploads.models import MediaAsset, StoredObjectDeletion
-from media_uploads.services import media_lease_create, stored_objects_delete
+from media_uploads.services import stored_objects_delete
 from media_uploads.storage import get_storage
-from poster.accounts import api_user_ensure
 from poster.models import Community
 from tests.conftest import wait_until
 from tests.poster.conftest import draft_with_media, publish
@@ -14,7 +15,7 @@ from tests.storage import upload_by_instruction
 
 
 def leased(user, draft=None):
-    return media_lease_create(
+    return draft_media_lease_create(
         owner=user,
         filename="a.png",
         content_type="image/png",
@@ -171,7 +172,7 @@ def test_own_media_cannot_move_into_another_users_draft(
 def test_another_users_upload_lease_is_404_at_the_local_endpoint(
     transactional_db, other_user, local_storage, live_server
 ):
-    lease = media_lease_create(
+    lease = draft_media_lease_create(
         owner=other_user, filename="a.png", content_type="image/png", size_bytes=4
     )
     upload = lease.upload.as_dict()

@@ -1,8 +1,8 @@
 import pytest
 
 from drafts.services import draft_create
+from drafts.services.media import draft_media_lease_create
 from media_uploads.models import MediaAsset
-from media_uploads.services import media_lease_create
 from poster.models import Community
 
 
@@ -22,7 +22,7 @@ def draft_with_media(owner, *, kind="image", statuses=("ready",), **fields):
     )
     assets = []
     for status in statuses:
-        asset = media_lease_create(
+        asset = draft_media_lease_create(
             owner=owner,
             filename="p.jpg",
             content_type="image/jpeg",

@@ -4,7 +4,7 @@ DRF's TokenAuthentication asks the ORM for `Token.objects.select_related("user")
 each request; building that SQL costs about a quarter of a millisecond of CPU, more
 than PostgreSQL spends answering it. This class runs the same join as fixed SQL built
 once per process (psycopg then prepares it on the server) and builds the user and the
-token from the row as the ORM itself does (`config.model_rows`). What it accepts and
+token from the row as the ORM itself does (`core.model_rows`). What it accepts and
 refuses is DRF's: the same header parsing, the same 401 for an unknown key or an
 inactive user.
 """
@@ -19,7 +19,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
-from config.model_rows import model_from_row
+from core.model_rows import model_from_row
 
 
 @cache

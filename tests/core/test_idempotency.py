@@ -2,8 +2,8 @@ from unittest import mock
 
 from django.db import IntegrityError
 
-from poster.idempotency import idempotency_key_claim
-from poster.models import IdempotencyKey, IdempotencyKeyState
+from core.idempotency import idempotency_key_claim
+from core.models import IdempotencyKey, IdempotencyKeyState
 
 
 def test_a_holder_gone_before_it_is_read_lets_the_claim_retry(user):

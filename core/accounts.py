@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
-from django.db import connection, transaction
+from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 
@@ -47,27 +47,3 @@ def api_user_ensure(
         user.save(update_fields=changed_fields)
     token, _ = Token.objects.get_or_create(user=user)
     return ApiUserCredentials(user=user, token=token.key, was_created=was_created)
-
-
-# Advisory-lock keys are one 64-bit space per database: per-user limit locks take
-# the keys 2**32 + user id, out of the way of any other use.
-USER_LIMIT_LOCK_BASE = 1 << 32
-
-
-def user_lock(user: AbstractUser) -> None:
-    """Serialize, until the transaction ends, the writes that count against per-user
-    limits (live drafts, pending uploads).
-
-    On PostgreSQL a transaction-level advisory lock: it writes nothing, unlike a row
-    lock on the user, and nothing else waits on it. SQLite (the embedded default)
-    runs one write transaction at a time, so it needs none.
-    """
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [user_lock_key(user.pk)])
-
-
-def user_lock_key(user_id: int) -> int:
-    """The advisory-lock key of `user_lock`, for SQL that takes the lock itself."""
-    return USER_LIMIT_LOCK_BASE + user_id

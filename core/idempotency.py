@@ -13,7 +13,6 @@ IDEMPOTENCY_LOCK_SECONDS.
 
 import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,38 +21,36 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework import status
-from rest_framework.request import Request
-from rest_framework.response import Response
 
-from config.api_errors import ApiError
-from poster.models import IdempotencyKey, IdempotencyKeyState
+from core.errors import Conflict, DomainError, InvalidInput
+from core.models import IdempotencyKey, IdempotencyKeyState
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 KEY_MAX_LENGTH = 255
-REPLAYED_HEADERS = ("ETag", "Location")
 
 
-class IdempotencyKeyReused(ApiError):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_code = "idempotency_key_reused"
-    default_detail = "This Idempotency-Key was already used with a different request."
+class IdempotencyKeyReused(DomainError):
+    code = "idempotency_key_reused"
+    message = "This Idempotency-Key was already used with a different request."
 
 
-class IdempotencyRequestInProgress(ApiError):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "idempotency_request_in_progress"
-    default_detail = "A request with this Idempotency-Key is still being processed."
+class IdempotencyRequestInProgress(Conflict):
+    code = "idempotency_request_in_progress"
+    message = "A request with this Idempotency-Key is still being processed."
 
 
-class IdempotencyKeyInvalid(ApiError):
-    default_code = "invalid_idempotency_key"
-    default_detail = "Idempotency-Key must be 1 to 255 printable ASCII characters."
+class IdempotencyKeyInvalid(InvalidInput):
+    code = "invalid_idempotency_key"
+    message = "Idempotency-Key must be 1 to 255 printable ASCII characters."
+
+
+def idempotency_key_check(key: str) -> None:
+    if not (0 < len(key) <= KEY_MAX_LENGTH and key.isascii() and key.isprintable()):
+        raise IdempotencyKeyInvalid()
 
 
 @dataclass(frozen=True)
 class StoredResponse:
-    status_code: int
+    response_status: int
     body: Any
     headers: dict[str, str]
 
@@ -109,7 +106,7 @@ def _claim_against(
         raise IdempotencyKeyReused()
     if existing.state == IdempotencyKeyState.COMPLETED:
         return StoredResponse(
-            status_code=existing.response_status,
+            response_status=existing.response_status,
             body=existing.response_body,
             headers=existing.response_headers,
         )
@@ -129,7 +126,7 @@ def idempotency_key_complete(
 ) -> None:
     IdempotencyKey.objects.filter(owner=owner, scope=scope, key=key).update(
         state=IdempotencyKeyState.COMPLETED,
-        response_status=response.status_code,
+        response_status=response.response_status,
         response_body=response.body,
         response_headers=response.headers,
     )
@@ -146,45 +143,3 @@ def idempotency_keys_purge(*, now: datetime | None = None) -> int:
     expired_before = now - timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL_SECONDS)
     deleted, _ = IdempotencyKey.objects.filter(created_at__lt=expired_before).delete()
     return deleted
-
-
-def respond_idempotently(
-    request: Request, *, scope: str, produce: Callable[[], Response]
-) -> Response:
-    """Run `produce` once per Idempotency-Key; replay its response for repeats."""
-    key = request.headers.get(IDEMPOTENCY_HEADER)
-    if key is None:
-        return produce()
-    if not (0 < len(key) <= KEY_MAX_LENGTH and key.isascii() and key.isprintable()):
-        raise IdempotencyKeyInvalid()
-    fingerprint = request_fingerprint(
-        method=request.method, path=request.path, body=request.data
-    )
-    stored = idempotency_key_claim(
-        owner=request.user, scope=scope, key=key, fingerprint=fingerprint
-    )
-    if stored is not None:
-        return Response(
-            stored.body,
-            status=stored.status_code,
-            headers={**stored.headers, "Idempotent-Replayed": "true"},
-        )
-    try:
-        response = produce()
-    except BaseException:
-        idempotency_key_release(owner=request.user, scope=scope, key=key)
-        raise
-    if response.status_code >= 400:
-        idempotency_key_release(owner=request.user, scope=scope, key=key)
-        return response
-    idempotency_key_complete(
-        owner=request.user,
-        scope=scope,
-        key=key,
-        response=StoredResponse(
-            status_code=response.status_code,
-            body=response.data,
-            headers={h: response[h] for h in REPLAYED_HEADERS if h in response},
-        ),
-    )
-    return response

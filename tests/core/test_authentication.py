@@ -2,8 +2,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
-from config.authentication import PreparedTokenAuthentication, token_user_get
-from poster.accounts import api_user_ensure
+from core.accounts import api_user_ensure
+from core.api.authentication import PreparedTokenAuthentication, token_user_get
 
 
 def test_token_resolves_to_its_user_and_token_in_one_query(db):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandParser
 
-from poster.accounts import api_user_ensure
+from core.accounts import api_user_ensure
 
 
 class Command(BaseCommand):

@@ -36,8 +36,9 @@ IF_MATCH = OpenApiParameter(
     str,
     OpenApiParameter.HEADER,
     required=True,
-    description='The version you last saw, as its ETag ("3"). 428 when missing, '
-    "412 when someone changed what you send since.",
+    description='The version you last saw, as its strong ETag ("3"). 428 when '
+    "missing, 412 when someone changed what you send since (and for a weak tag, "
+    "which never matches).",
 )
 IF_NONE_MATCH = OpenApiParameter(
     "If-None-Match",
