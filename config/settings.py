@@ -6,7 +6,10 @@ var/media. Production and CI point the same variables at PostgreSQL, Redis and S
 The README lists every variable with its default.
 """
 
+import contextlib
 import os
+import secrets
+import tempfile
 from pathlib import Path
 
 import environ
@@ -19,15 +22,42 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=False)
-_DEV_SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
-SECRET_KEY = env.str("SECRET_KEY", default="")
-if not SECRET_KEY:
-    if not DEBUG:
+
+
+def _secret_key_read_or_create(path: Path) -> str:
+    """The key kept in `path`, first written there (random, mode 0600) if missing.
+
+    `make run`, gunicorn, Celery and every `manage.py` command read this one file, so
+    a session or signature made by one process holds in the others. A new key is
+    written to a private temporary file and linked into place: of two processes
+    starting at once, one key wins and neither reads a half-written file.
+    """
+    with contextlib.suppress(FileNotFoundError):
+        return path.read_text().strip()
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret_key-")
+    try:
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(50))
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
+    return path.read_text().strip()
+
+
+# Without SECRET_KEY in the environment (the embedded default) the key lives in
+# var/secret_key. A SECRET_KEY that is present but empty is refused: it is a
+# deployment that meant to pass a key and lost it on the way, and a key made up on
+# each host would break sessions and signatures between hosts and across deploys.
+if "SECRET_KEY" not in os.environ:
+    SECRET_KEY = _secret_key_read_or_create(VAR_DIR / "secret_key")
+else:
+    SECRET_KEY = env.str("SECRET_KEY")
+    if not SECRET_KEY:
         raise ImproperlyConfigured(
-            "SECRET_KEY is not set. Set SECRET_KEY to a long random value, "
-            "or DEBUG=true for local development."
+            "SECRET_KEY is not set: the variable is empty. Set it to a long random "
+            f"value, or remove it to use the key kept in {VAR_DIR / 'secret_key'}."
         )
-    SECRET_KEY = _DEV_SECRET_KEY
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 PORT = env.int("PORT", default=8000)

@@ -41,8 +41,7 @@ def prepare_environment() -> dict[str, str]:
     # make run serves plain HTTP on loopback: cookies marked Secure would never come
     # back, and the admin login would fail. Behind TLS, leave this at its default.
     environment.setdefault("SECURE_COOKIES", "false")
-    if not environment.get("SECRET_KEY"):
-        environment["SECRET_KEY"] = read_or_create_secret(VAR_DIR / "secret_key", 50)
+    # Without SECRET_KEY, settings read var/secret_key (creating it), as manage.py does.
     return environment
 
 

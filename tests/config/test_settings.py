@@ -18,8 +18,8 @@ def run_manage(*arguments: str, **environment: str) -> subprocess.CompletedProce
     )
 
 
-def test_service_refuses_to_start_without_secret_key_when_debug_is_off():
-    completed = run_manage("check", DEBUG="false")
+def test_service_refuses_to_start_with_an_empty_secret_key():
+    completed = run_manage("check", SECRET_KEY="")
 
     assert completed.returncode != 0
     assert "SECRET_KEY is not set" in completed.stderr
@@ -39,3 +39,22 @@ def test_check_deploy_passes_with_production_like_variables():
     )
 
     assert completed.returncode == 0, completed.stderr
+
+
+def test_without_secret_key_every_command_shares_one_private_key_file(tmp_path):
+    print_key = (
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.SECRET_KEY)",
+    )
+
+    first = run_manage(*print_key, POSTER_VAR_DIR=str(tmp_path))
+    second = run_manage(*print_key, POSTER_VAR_DIR=str(tmp_path))
+
+    key_file = tmp_path / "secret_key"
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == second.stdout.strip() == key_file.read_text()
+    assert len(key_file.read_text()) >= 50
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert list(tmp_path.glob(".secret_key-*")) == []
