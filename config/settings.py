@@ -45,18 +45,19 @@ def _secret_key_read_or_create(path: Path) -> str:
     return path.read_text().strip()
 
 
-# Without SECRET_KEY in the environment (the embedded default) the key lives in
-# var/secret_key. A SECRET_KEY that is present but empty is refused: it is a
-# deployment that meant to pass a key and lost it on the way, and a key made up on
-# each host would break sessions and signatures between hosts and across deploys.
-if "SECRET_KEY" not in os.environ:
+# Without SECRET_KEY in the environment, the embedded default (no DATABASE_URL: one
+# machine) keeps its key in var/secret_key. A shared database means several hosts, where
+# a key made up on each would break sessions and signatures between them: refuse, as
+# for a SECRET_KEY that is present but empty (a deployment that lost its key).
+if "SECRET_KEY" not in os.environ and "DATABASE_URL" not in os.environ:
     SECRET_KEY = _secret_key_read_or_create(VAR_DIR / "secret_key")
 else:
-    SECRET_KEY = env.str("SECRET_KEY")
+    SECRET_KEY = env.str("SECRET_KEY", default="")
     if not SECRET_KEY:
         raise ImproperlyConfigured(
-            "SECRET_KEY is not set: the variable is empty. Set it to a long random "
-            f"value, or remove it to use the key kept in {VAR_DIR / 'secret_key'}."
+            "SECRET_KEY is not set. Set it to a long random value shared by every "
+            "process; only the embedded default (no DATABASE_URL) keeps one in "
+            f"{VAR_DIR / 'secret_key'}."
         )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

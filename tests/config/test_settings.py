@@ -7,7 +7,11 @@ REPO_DIR = Path(__file__).resolve().parents[2]
 
 
 def run_manage(*arguments: str, **environment: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SECRET_KEY", "DEBUG", "DATABASE_URL")
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *arguments],
         cwd=REPO_DIR,
@@ -23,6 +27,18 @@ def test_service_refuses_to_start_with_an_empty_secret_key():
 
     assert completed.returncode != 0
     assert "SECRET_KEY is not set" in completed.stderr
+
+
+def test_a_shared_database_without_secret_key_is_refused_and_writes_no_key(tmp_path):
+    completed = run_manage(
+        "check",
+        POSTER_VAR_DIR=str(tmp_path),
+        DATABASE_URL="postgres://poster@127.0.0.1:5432/poster",
+    )
+
+    assert completed.returncode != 0
+    assert "SECRET_KEY is not set" in completed.stderr
+    assert not (tmp_path / "secret_key").exists()
 
 
 def test_check_deploy_passes_with_production_like_variables():
