@@ -4,8 +4,8 @@
         [--phases baseline,autosave,paced,merge,conflict] [--paced-rps 100,150,200]
 
 On a fresh database `poster_bench` and one gunicorn (bench/harness/server.py), with
-`--clients` keep-alive clients (bench/autosave/workload.py says what each does), the
-phases run in this order, each `--warmup` seconds unrecorded and `--seconds` recorded:
+`--clients` keep-alive clients (workload.py says what each does), the phases run in
+this order, each `--warmup` seconds unrecorded and `--seconds` recorded:
 
 - baseline and autosave, closed loops, alternating in `--rounds` slices: the
   throughput ratio, target >= 0.75x.
@@ -15,26 +15,23 @@ phases run in this order, each `--warmup` seconds unrecorded and `--seconds` rec
   host is noisy, and a closed loop's latency is only clients / throughput.
 - merge and conflict, closed loops on shared drafts: no write may be lost.
 
-`--profile N` profiles N in-process requests of each kind instead. Prints the table
-and the ratios; writes var/bench/autosave.json.
+`--profile N` profiles N in-process requests of each kind instead. Writes
+var/bench/autosave.json.
 """
 
 import argparse
-import asyncio
-import functools
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # make `bench` importable
 
 from bench.autosave import workload  # noqa: E402
-from bench.harness import loadgen, report, server  # noqa: E402
+from bench.harness import report, server  # noqa: E402
 
 PHASES = ("baseline", "autosave", "paced", "merge", "conflict")
 PACED_FRACTIONS_OF_BASELINE = (0.25, 0.5, 0.75)
 TARGET_FRACTION = 0.5
 MIN_THROUGHPUT_RATIO, MAX_P99_RATIO = 0.75, 1.25
-TABLES = ("drafts_draft", "drafts_draftrevision")
 
 
 def rates(text: str) -> list[float]:
@@ -48,90 +45,49 @@ def rates(text: str) -> list[float]:
     return values
 
 
-async def drive(arguments: argparse.Namespace, environment: dict, port, pid, token):
-    drafts = workload.Drafts(port=port, token=token)
-    timing = {
-        "meter": loadgen.CpuMeter(server_pid=pid, database=arguments.database),
-        "before_slice": functools.partial(server.vacuum, environment, TABLES),
-        "warmup": arguments.warmup,
-        "seconds": arguments.seconds,
-    }
-    clients, seed, results = arguments.clients, 10_000, {}
+async def drive(target: server.Server) -> dict:
+    drafts = workload.Drafts(port=target.port, token=target.token)
+    arguments, results = target.arguments, {}
+    clients, phases = arguments.clients, arguments.phases
 
-    async def saving(to: str, interval: float | None = None) -> loadgen.Phase:
-        nonlocal seed
-        seed += 10_000
-        return drafts.phase(
-            await drafts.create(clients, seed=seed),
-            workload.saver,
-            to=to,
-            interval=interval,
+    async def saving(to: str, interval: float | None = None):
+        made = await drafts.create(clients, seed=10_000 * (len(results) + 1))
+        return drafts.phase(made, workload.saver, to=to, interval=interval)
+
+    if saturated := [name for name in ("baseline", "autosave") if name in phases]:
+        results |= await target.interleave(
+            {name: await saving(name) for name in saturated}
         )
-
-    saturated = [name for name in ("baseline", "autosave") if name in arguments.phases]
-    if saturated:
-        phases = {name: await saving(name) for name in saturated}
-        results |= await loadgen.interleave(phases, rounds=arguments.rounds, **timing)
     offered = arguments.paced_rps or []
     if not offered and "baseline" in results:
         baseline_rps = results["baseline"]["all"]["rps"]
         offered = [fraction * baseline_rps for fraction in PACED_FRACTIONS_OF_BASELINE]
-    for rate in offered if "paced" in arguments.phases else []:
-        phases = {
+    if "paced" in phases and not offered:
+        print("paced: skipped (give --paced-rps or run baseline first)")
+    for rate in offered if "paced" in phases else []:
+        pair = {
             f"{name} @{rate:.0f}/s": await saving(name, interval=clients / rate)
             for name in ("baseline", "autosave")
         }
-        figures = await loadgen.interleave(phases, rounds=arguments.rounds, **timing)
+        figures = await target.interleave(pair)
         results |= {
             name: {**each, "offered_rps": rate} for name, each in figures.items()
         }
-    if "paced" in arguments.phases and not offered:
-        print("paced: skipped (give --paced-rps or run baseline first)")
     shared = {
         "merge": (workload.merge_pair, 1, {"other": drafts.connect}),
         "conflict": (workload.conflict_client, 2, {}),
     }
     for name, (client, per_draft, options) in shared.items():
-        if name in arguments.phases:
-            seed += 10_000
-            made = await drafts.create(clients // 2, seed=seed)
+        if name in phases:
+            made = await drafts.create(clients // 2, seed=10_000 * (len(results) + 1))
             phase = drafts.phase(made, client, per_draft, **options)
-            results |= await loadgen.interleave({name: phase}, rounds=1, **timing)
+            results |= await target.interleave({name: phase}, rounds=1)
     return results
 
 
-def verdict(results: dict) -> dict:
-    """The saturated throughput ratio, and the p99 ratio at each paced rate."""
-    summary: dict = {}
-    if "baseline" in results and "autosave" in results:
-        figures = report.against(results["autosave"], results["baseline"])
-        is_met = (figures["throughput_ratio"] or 0) >= MIN_THROUGHPUT_RATIO
-        summary["saturated"] = {**figures, "is_throughput_met": is_met}
-    saturated_rps = results.get("baseline", {}).get("all", {}).get("rps")
-    summary["paced"] = []
-    for name, phase in results.items():
-        if not name.startswith("autosave @"):
-            continue
-        baseline = results[name.replace("autosave", "baseline", 1)]
-        fraction = phase["offered_rps"] / saturated_rps if saturated_rps else None
-        ratio = report.against(phase, baseline)["p99_ratio"]
-        summary["paced"].append(
-            {
-                "offered_rps": round(phase["offered_rps"], 1),
-                "of_baseline": round(fraction, 2) if fraction else None,
-                "served_rps": phase["all"]["rps"],
-                "baseline_p99_ms": baseline["all"]["p99_ms"],
-                "autosave_p99_ms": phase["all"]["p99_ms"],
-                "p99_ratio": ratio,
-                "is_target": fraction is not None
-                and round(fraction, 2) == TARGET_FRACTION,
-                "is_p99_ratio_met": ratio is not None and ratio <= MAX_P99_RATIO,
-            }
-        )
-    return summary
-
-
-def print_verdict(results: dict, summary: dict) -> None:
+def verdict(results: dict, notes: dict) -> dict:
+    """The saturated throughput ratio, the p99 ratio at each paced rate; printed."""
+    summary: dict = {"paced": []}
     if "conflict" in results:
         outcomes, every = results["conflict"]["by_outcome"], results["conflict"]["all"]
         rejected = outcomes.get("http 412", {"requests": 0})["requests"]
@@ -140,59 +96,55 @@ def print_verdict(results: dict, summary: dict) -> None:
         )
         share = 100 * rejected / max(1, every["requests"])
         print(f"conflict: {share:.1f}% of requests got 412; {written:.1f} writes/s")
-    if saturated := summary.get("saturated"):
+    if "baseline" in results and "autosave" in results:
+        figures = report.against(results["autosave"], results["baseline"])
+        is_met = (figures["throughput_ratio"] or 0) >= MIN_THROUGHPUT_RATIO
+        summary["saturated"] = {**figures, "is_throughput_met": is_met}
         print(
-            report.ratios_line("autosave", saturated)
-            + f"; target >= {MIN_THROUGHPUT_RATIO}x: "
-            + report.met(saturated["is_throughput_met"])
+            f"{report.ratios_line('autosave', figures)}; target >= "
+            f"{MIN_THROUGHPUT_RATIO}x: {report.met(is_met)}"
         )
-    for each in summary["paced"]:
-        share = (
-            f" ({each['of_baseline']:.2f}x the baseline's)"
-            if each["of_baseline"]
-            else ""
+    saturated_rps = results.get("baseline", {}).get("all", {}).get("rps")
+    for name, phase in results.items():
+        if not name.startswith("autosave @"):
+            continue
+        baseline = results[name.replace("autosave", "baseline", 1)]
+        rate, ratio = phase["offered_rps"], report.against(phase, baseline)["p99_ratio"]
+        fraction = round(rate / saturated_rps, 2) if saturated_rps else None
+        is_met = ratio is not None and ratio <= MAX_P99_RATIO
+        summary["paced"].append(
+            {
+                "offered_rps": round(rate, 1),
+                "of_baseline": fraction,
+                "p99_ratio": ratio,
+                "is_p99_ratio_met": is_met if fraction == TARGET_FRACTION else None,
+            }
         )
-        target = (
-            f"; target <= {MAX_P99_RATIO}x: {report.met(each['is_p99_ratio_met'])}"
-            if each["is_target"]
-            else ""
-        )
+        target = f"; target <= {MAX_P99_RATIO}x: {report.met(is_met)}"
         print(
-            f"paced at {each['offered_rps']:g} req/s{share}, {each['served_rps']:g} "
-            f"served: p99 autosave {each['autosave_p99_ms']} ms / baseline "
-            f"{each['baseline_p99_ms']} ms = {each['p99_ratio'] or 0:.2f}x{target}"
+            f"paced at {rate:.0f} req/s"
+            + (f" ({fraction:.2f}x the baseline's)" if fraction else "")
+            + ": p99 "
+            f"autosave {phase['all']['p99_ms']} ms / baseline "
+            f"{baseline['all']['p99_ms']} ms = {ratio or 0:.2f}x"
+            + (target if fraction == TARGET_FRACTION else "")
         )
+    return summary
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--paced-rps",
-        type=rates,
-        help="comma-separated total rates for the paced phase "
-        "(default: 0.25x, 0.5x and 0.75x the baseline's saturated req/s)",
+    parser.add_argument("--paced-rps", type=rates, help="comma-separated total rates")
+    return server.run(
+        parser,
+        name="autosave",
+        phases=PHASES,
+        database="poster_bench",
+        tables=("drafts_draft", "drafts_draftrevision"),
+        drive=drive,
+        verdict=verdict,
+        profile="bench.autosave.workload.profile",
     )
-    arguments = server.parse(parser, phases=PHASES, database="poster_bench")
-    if arguments.clients < 2 or arguments.clients % 2:
-        parser.error("--clients must be even: merge and conflict use pairs")
-    with server.prepared(arguments) as environment:
-        token = server.manage(environment, "create_api_user", "bench")
-        if arguments.profile:
-            server.django_call(
-                environment,
-                f"{workload.__name__}.profile",
-                capture=False,
-                token=token,
-                requests=arguments.profile,
-            )
-            return 0
-        with server.serving(arguments, environment) as (pid, port):
-            results = asyncio.run(drive(arguments, environment, port, pid, token))
-    summary, described = verdict(results), server.describe(arguments)
-    report.table(results, described)
-    print_verdict(results, summary)
-    report.write("autosave", {"server": described, **summary, "phases": results})
-    return 0
 
 
 if __name__ == "__main__":

@@ -1,18 +1,22 @@
-"""Start poster's gunicorn as `make run` does, on a database of the benchmark's own.
+"""Run one HTTP benchmark against poster's gunicorn, started as `make run` starts it.
 
-    arguments = server.parse(parser, phases=PHASES, database="poster_bench")
-    with server.prepared(arguments) as environment:  # fresh database, migrated
-        token = server.manage(environment, "create_api_user", "bench")
-        with server.serving(arguments, environment) as (pid, port):
-            ...  # drive the load at 127.0.0.1:port
+    async def drive(server: Server) -> dict:  # phase name -> figures
+        return await server.interleave({"baseline": ..., "autosave": ...})
 
-The settings are poster's plus the baseline view's URL (settings.py), with request
-limits far above any load (every request still pays for its counters in Redis db 13)
-and the broker on Redis db 14, both apart from the test suites' dbs. The database is
-dropped, and gunicorn's whole process group stopped, on every exit.
+    run(parser, name="autosave", phases=PHASES, database="poster_bench",
+        tables=TABLES, drive=drive, verdict=verdict, profile="bench.autosave...profile")
+
+`run` parses the options every benchmark shares, recreates and migrates `--database`
+(never the test suites'), creates the API user `bench`, starts gunicorn on a free
+port with settings.py (poster's, plus the baseline view's URL) and awaits `drive`;
+then prints the table and `verdict(results, notes)` and writes var/bench/<name>.json.
+Request limits sit far above any load, but every request still pays for its counters
+in Redis db 13; the broker is db 14. With `--profile N` it calls `profile` in-process
+instead. The database is dropped and gunicorn's process group stopped on every exit.
 """
 
 import argparse
+import asyncio
 import contextlib
 import json
 import os
@@ -24,52 +28,92 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 import redis
 from psycopg import sql
 
+from bench.harness import loadgen, report
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CACHE_URL = "redis://127.0.0.1:6379/13"
-BROKER_URL = "redis://127.0.0.1:6379/14"
+CACHE_URL, BROKER_URL = "redis://127.0.0.1:6379/13", "redis://127.0.0.1:6379/14"
 UNLIMITED_RATE = "100000/s"
 STOP_GRACE_SECONDS = 10
+OPTIONS = (  # flag, type, default, help
+    ("--seconds", float, 15, "recorded, per phase"),
+    ("--warmup", float, 3, "unrecorded, per phase"),
+    ("--clients", int, 32, "keep-alive clients"),
+    ("--rounds", int, 3, "interleaved phases alternate in this many slices"),
+    ("--profile", int, None, "instead of the load, cProfile N requests of each kind"),
+    ("--worker-class", str, "config.gunicorn_worker.SteadyThreadWorker", "make run's"),
+    ("--workers", int, 2, "gunicorn processes"),
+    ("--threads", int, 4, "threads per process"),
+    ("--admin-url", str, "postgres://postgres@127.0.0.1:5432/postgres", "to create it"),
+)
 
 
-def parse(
-    parser: argparse.ArgumentParser, *, phases: tuple[str, ...], database: str
-) -> argparse.Namespace:
-    """The options every HTTP benchmark shares, parsed; `phases` becomes a list."""
-    parser.add_argument("--seconds", type=float, default=15, help="recorded, per phase")
-    parser.add_argument("--warmup", type=float, default=3, help="unrecorded, per phase")
-    parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument(
-        "--rounds", type=int, default=3, help="interleaved phases split their time"
+@dataclass
+class Server:
+    """gunicorn, as `drive` sees it: its port, the bench user's token, the options."""
+
+    arguments: argparse.Namespace
+    environment: dict
+    token: str
+    tables: tuple[str, ...]
+    pid: int = 0
+    port: int = 0
+    notes: dict = field(default_factory=dict)  # more for the verdict and the file
+
+    async def interleave(self, phases: dict, *, rounds: int | None = None) -> dict:
+        """loadgen.interleave over this run's timing, vacuuming before each slice."""
+        meter = loadgen.CpuMeter(server_pid=self.pid, database=self.arguments.database)
+        return await loadgen.interleave(
+            phases,
+            rounds=rounds or self.arguments.rounds,
+            warmup=self.arguments.warmup,
+            seconds=self.arguments.seconds,
+            meter=meter,
+            before_slice=self.vacuum,
+        )
+
+    def vacuum(self) -> None:
+        """Start a slice on vacuumed tables: the local server runs no autovacuum."""
+        url = self.environment["DATABASE_URL"]
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute(f"VACUUM ANALYZE {', '.join(self.tables)}")  # constants
+
+    def call(self, function: str, *, capture: bool = True, **arguments) -> object:
+        """`module.function(**arguments)` in `manage.py shell` in the server's
+        environment: its value through JSON, or None with its output shown."""
+        call = f"{function}(**{arguments!r})"
+        code = f"import json, {function.rsplit('.', 1)[0]}; "
+        code += f"print(json.dumps({call}))" if capture else call
+        shell = ("shell", "--no-imports", "-c", code)
+        printed = _manage(self.environment, *shell, capture=capture)
+        return json.loads(printed.splitlines()[-1]) if capture else None
+
+
+def _manage(environment: dict, *arguments: str, capture: bool = True) -> str:
+    completed = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "manage.py"), *arguments],
+        cwd=REPO_ROOT,
+        env=environment,
+        check=True,
+        stdout=subprocess.PIPE if capture else None,
+        text=True,
+        timeout=900,
     )
-    parser.add_argument(
-        "--phases", default=",".join(phases), help="comma-separated (default: all)"
-    )
-    parser.add_argument(
-        "--profile",
-        type=int,
-        metavar="N",
-        help="instead of the load, cProfile N in-process requests of each kind",
-    )
-    parser.add_argument(
-        "--worker-class",
-        default="config.gunicorn_worker.SteadyThreadWorker",
-        help="make run's: gthread, steady under load (config/gunicorn_worker.py)",
-    )
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    return (completed.stdout or "").strip()
+
+
+def _parse(parser: argparse.ArgumentParser, *, phases: tuple, database: str):
+    for flag, kind, default, text in OPTIONS:
+        parser.add_argument(flag, type=kind, default=default, help=text)
     parser.add_argument("--database", default=database)
-    parser.add_argument(
-        "--admin-url",
-        default="postgres://postgres@127.0.0.1:5432/postgres",
-        help="a PostgreSQL database to create and drop the benchmark database from",
-    )
+    parser.add_argument("--phases", default=",".join(phases), help="comma-separated")
     arguments = parser.parse_args()
     arguments.phases = arguments.phases.split(",")
     if unknown := set(arguments.phases) - set(phases):
@@ -77,16 +121,6 @@ def parse(
     if arguments.database in ("test", "test_test"):
         parser.error("the test suites use that database")
     return arguments
-
-
-def describe(arguments: argparse.Namespace) -> dict:
-    """How gunicorn and the load were set up, for the report and the results file."""
-    names = ("worker_class", "workers", "threads", "clients", "rounds", "warmup")
-    return {
-        **{name: getattr(arguments, name) for name in names},
-        "seconds": arguments.seconds,
-        "cpu_count": os.cpu_count(),
-    }
 
 
 def _database_recreate(arguments: argparse.Namespace, *, create: bool) -> str:
@@ -101,19 +135,17 @@ def _database_recreate(arguments: argparse.Namespace, *, create: bool) -> str:
 
 
 @contextlib.contextmanager
-def prepared(arguments: argparse.Namespace, **settings: str) -> Iterator[dict]:
-    """The server's environment (plus `settings`) on a fresh, migrated database."""
+def _prepared(arguments: argparse.Namespace, settings: dict) -> Iterator[dict]:
+    """The server's environment (with `settings`) on a fresh, migrated database."""
     redis.Redis.from_url(CACHE_URL).flushdb()
     url = _database_recreate(arguments, create=True)
     try:
         with tempfile.TemporaryDirectory(prefix="poster-bench-") as var_dir:
-            path = os.pathsep.join(
-                filter(None, [str(REPO_ROOT), os.getenv("PYTHONPATH")])
-            )
+            path = filter(None, [str(REPO_ROOT), os.getenv("PYTHONPATH")])
             environment = {
                 **os.environ,
                 "DJANGO_SETTINGS_MODULE": "bench.harness.settings",
-                "PYTHONPATH": path,
+                "PYTHONPATH": os.pathsep.join(path),
                 "DATABASE_URL": url,
                 "CONN_MAX_AGE": "600",
                 "CELERY_BROKER_URL": BROKER_URL,
@@ -129,56 +161,17 @@ def prepared(arguments: argparse.Namespace, **settings: str) -> Iterator[dict]:
                 "POSTER_VAR_DIR": var_dir,
                 **settings,
             }
-            manage(environment, "migrate", "--noinput", "--verbosity=0")
+            _manage(environment, "migrate", "--noinput", "--verbosity=0")
             yield environment
     finally:
         _database_recreate(arguments, create=False)
 
 
-def manage(environment: dict, *arguments: str, capture: bool = True) -> str:
-    """Run manage.py in the server's environment; its output, if captured."""
-    completed = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "manage.py"), *arguments],
-        cwd=REPO_ROOT,
-        env=environment,
-        check=True,
-        stdout=subprocess.PIPE if capture else None,
-        text=True,
-        timeout=900,
-    )
-    return (completed.stdout or "").strip()
-
-
-def django_call(
-    environment: dict, function: str, *, capture: bool = True, **arguments: object
-) -> object:
-    """`module.function(**arguments)` in `manage.py shell`, in the server's
-    environment: its value, through JSON, or None with `capture=False` (its output
-    goes to this terminal)."""
-    call = f"{function}(**{arguments!r})"
-    code = f"import json, {function.rsplit('.', 1)[0]}; "
-    code += f"print(json.dumps({call}))" if capture else call
-    printed = manage(environment, "shell", "--no-imports", "-c", code, capture=capture)
-    return json.loads(printed.splitlines()[-1]) if capture else None
-
-
-def vacuum(environment: dict, tables: tuple[str, ...]) -> None:
-    """Start a slice on vacuumed tables: the local server runs no autovacuum."""
-    with psycopg.connect(environment["DATABASE_URL"], autocommit=True) as connection:
-        connection.execute(f"VACUUM ANALYZE {', '.join(tables)}")  # constants only
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_ready(server: subprocess.Popen, port: int) -> None:
+def _wait_ready(process: subprocess.Popen, port: int) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.returncode}")
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
                 return
@@ -187,26 +180,18 @@ def _wait_ready(server: subprocess.Popen, port: int) -> None:
     raise RuntimeError("gunicorn did not answer /healthz within 30 s")
 
 
-def _stop(server: subprocess.Popen) -> None:
-    """SIGTERM gunicorn's process group (arbiter and workers), SIGKILL if it lingers."""
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(STOP_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-
-
 @contextlib.contextmanager
-def serving(arguments: argparse.Namespace, environment: dict) -> Iterator[tuple]:
-    """gunicorn on a free port, ready: yields its pid and port; its log on failure."""
-    port = _free_port()
-    log_path = Path(environment["POSTER_VAR_DIR"]) / "gunicorn.log"
+def _serving(server: Server) -> Iterator[None]:
+    """gunicorn on a free port, ready; its log on failure; its group stopped on exit."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        server.port = probe.getsockname()[1]
+    log_path = Path(server.environment["POSTER_VAR_DIR"]) / "gunicorn.log"
+    arguments = server.arguments
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
         "config.wsgi:application",
-        f"--bind=127.0.0.1:{port}",
+        f"--bind=127.0.0.1:{server.port}",
         f"--worker-class={arguments.worker_class}",
         f"--workers={arguments.workers}",
         f"--threads={arguments.threads}",
@@ -216,19 +201,58 @@ def serving(arguments: argparse.Namespace, environment: dict) -> Iterator[tuple]
         "--log-level=warning",
     ]
     with log_path.open("w") as log:
-        server = subprocess.Popen(
+        process = subprocess.Popen(
             command,
             cwd=REPO_ROOT,
-            env=environment,
+            env=server.environment,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    server.pid = process.pid
     try:
-        _wait_ready(server, port)
-        yield server.pid, port
+        _wait_ready(process, server.port)
+        yield
     except BaseException:
         print(f"gunicorn's log:\n{log_path.read_text()[-3000:]}", file=sys.stderr)
         raise
     finally:
-        _stop(server)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(STOP_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def run(
+    parser: argparse.ArgumentParser,
+    *,
+    name: str,
+    phases: tuple[str, ...],
+    database: str,
+    tables: tuple[str, ...],
+    drive: Callable[[Server], Awaitable[dict]],
+    verdict: Callable[[dict, dict], dict],
+    profile: str,
+    settings: dict | None = None,
+) -> int:
+    """The whole benchmark, as the module docstring says; the exit status."""
+    arguments = _parse(parser, phases=phases, database=database)
+    with _prepared(arguments, settings or {}) as environment:
+        token = _manage(environment, "create_api_user", "bench")
+        server = Server(arguments, environment, token, tables)
+        if arguments.profile:
+            server.call(profile, capture=False, token=token, requests=arguments.profile)
+            return 0
+        with _serving(server):
+            results = asyncio.run(drive(server))
+    options = ("worker_class", "workers", "threads", "clients", "rounds", "warmup")
+    described = {option: getattr(arguments, option) for option in options}
+    described |= {"seconds": arguments.seconds, "cpu_count": os.cpu_count()}
+    report.table(results, described)
+    summary = verdict(results, server.notes)
+    document = {"server": described, **summary, **server.notes, "phases": results}
+    report.write(name, document)
+    return 0

@@ -1,7 +1,7 @@
 """Time presigning alone, in-process: what one lease spends on its upload instruction.
 
 run.py calls `measure` in the server's environment (STORAGE_BACKEND=s3 with a
-loopback endpoint, keys "test"/"test"). It times poster's `upload_instruction` for
+loopback endpoint, keys "test"/"test"). It times poster's `upload_instruction`, for
 both shapes (POST policy, and PUT with a SHA-256) on the S3 backend, with the one
 client `get_storage()` reuses, and on the local backend (a signed token). Each
 figure is wall and CPU microseconds a call after a warm-up; CPU is the steadier one
@@ -44,7 +44,7 @@ def measure(calls: int) -> dict[str, dict[str, float]]:
             started, cpu_started = time.perf_counter(), time.process_time()
             for _ in range(calls):
                 backend.upload_instruction(**options)
-            results[f"{backend_name}.upload_instruction {shape}"] = {
+            results[f"{backend_name} {shape}"] = {
                 "wall_us": round((time.perf_counter() - started) * 1e6 / calls, 1),
                 "cpu_us": round((time.process_time() - cpu_started) * 1e6 / calls, 1),
             }

@@ -12,8 +12,6 @@ import asyncio
 import functools
 import json
 import random
-import socket
-import threading
 from dataclasses import dataclass
 
 import psycopg
@@ -145,37 +143,6 @@ class Leases:
             ],
             functools.partial(self.mismatches, slots),
         )
-
-
-class LoopbackS3:
-    """A loopback port posing as the S3 endpoint: it counts connections, answers none.
-
-    A lease must only presign, which needs no network; any connection here means
-    something in the lease path talked to storage.
-    """
-
-    def __init__(self) -> None:
-        self._socket = socket.create_server(("127.0.0.1", 0))
-        self._socket.settimeout(0.2)
-        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
-        self.connections = 0
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                connection, _ = self._socket.accept()
-            except TimeoutError:
-                continue
-            self.connections += 1
-            connection.close()
-
-    def close(self) -> None:
-        self._stopping.set()
-        self._thread.join()
-        self._socket.close()
 
 
 def profile(*, token: str, requests: int) -> None:
