@@ -46,7 +46,7 @@ def rates(text: str) -> list[float]:
 
 
 async def drive(target: server.Server) -> dict:
-    drafts = workload.Drafts(port=target.port, token=target.token)
+    drafts = workload.Drafts(target)
     arguments, results = target.arguments, {}
     clients, phases = arguments.clients, arguments.phases
 
@@ -143,7 +143,6 @@ def main() -> int:
         tables=("drafts_draft", "drafts_draftrevision"),
         drive=drive,
         verdict=verdict,
-        profile="bench.autosave.workload.profile",
     )
 
 

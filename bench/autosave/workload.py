@@ -66,16 +66,14 @@ def outcome(response: Response) -> str:
 
 
 class Drafts:
-    """The server's drafts API as the bench user, at `port`."""
+    """The server's drafts API as the bench user."""
 
-    def __init__(self, *, port: int, token: str) -> None:
-        self.port = port
-        self.headers = {"Authorization": f"Token {token}"}
+    def __init__(self, target) -> None:
+        self.target = target  # server.Server, or profile.InProcess
 
     def connect(self) -> Connection:
-        return Connection(
-            self.port, {**self.headers, "Content-Type": "application/json"}
-        )
+        headers = {"Authorization": f"Token {self.target.token}"}
+        return self.target.connect({**headers, "Content-Type": "application/json"})
 
     async def create(self, count: int, *, seed: int) -> list[Draft]:
         connection, drafts = self.connect(), []
@@ -204,32 +202,3 @@ async def conflict_client(
                 draft.version, draft.body = version, text
         elif response is not None and response.status == 412:
             version = json.loads(response.body)["error"]["current"]["version"]
-
-
-def profile(*, token: str, requests: int) -> None:
-    """Profile baseline and autosave requests (bench/harness/profile.py); run in
-    `manage.py shell` in the server's environment."""
-    from bench.harness.profile import measure_kinds, wsgi_sender
-
-    send, typing, auth = wsgi_sender(), Typing(7), {"Authorization": f"Token {token}"}
-    payload = {"title": "profile", "body": typing.text}
-    status, created = send("POST", DRAFTS_PATH, payload, auth)
-    assert status == 201, created
-    draft = json.loads(created)
-
-    def save(to: str) -> None:
-        body = {"body": typing.advance()}
-        if to == "baseline":
-            status, _ = send("POST", f"{BASELINE_PATH}{draft['id']}/", body, auth)
-            draft["version"] += 1
-        else:
-            headers = {**auth, "If-Match": f'"{draft["version"]}"'}
-            status, answer = send(
-                "PATCH", f"{DRAFTS_PATH}{draft['id']}/", body, headers
-            )
-            draft["version"] = json.loads(answer)["version"]
-        assert status == 200, status
-
-    kinds = ("baseline", "autosave")
-    senders = {kind: functools.partial(save, kind) for kind in kinds}
-    measure_kinds(senders, requests=requests, warmup=200)

@@ -4,15 +4,16 @@
         return await server.interleave({"baseline": ..., "autosave": ...})
 
     run(parser, name="autosave", phases=PHASES, database="poster_bench",
-        tables=TABLES, drive=drive, verdict=verdict, profile="bench.autosave...profile")
+        tables=TABLES, drive=drive, verdict=verdict)
 
 `run` parses the options every benchmark shares, recreates and migrates `--database`
 (never the test suites'), creates the API user `bench`, starts gunicorn on a free
 port with settings.py (poster's, plus the baseline view's URL) and awaits `drive`;
 then prints the table and `verdict(results, notes)` and writes var/bench/<name>.json.
 Request limits sit far above any load, but every request still pays for its counters
-in Redis db 13; the broker is db 14. With `--profile N` it calls `profile` in-process
-instead. The database is dropped and gunicorn's process group stopped on every exit.
+in Redis db 13; the broker is db 14. With `--profile N` it profiles `drive`'s clients
+in-process instead (profile.py). The database is dropped and gunicorn's process
+group stopped on every exit.
 """
 
 import argparse
@@ -78,6 +79,9 @@ class Server:
             meter=meter,
             before_slice=self.vacuum,
         )
+
+    def connect(self, headers: dict[str, str]) -> loadgen.Connection:
+        return loadgen.Connection(self.port, headers)
 
     def vacuum(self) -> None:
         """Start a slice on vacuumed tables: the local server runs no autovacuum."""
@@ -235,7 +239,6 @@ def run(
     tables: tuple[str, ...],
     drive: Callable[[Server], Awaitable[dict]],
     verdict: Callable[[dict, dict], dict],
-    profile: str,
     settings: dict | None = None,
 ) -> int:
     """The whole benchmark, as the module docstring says; the exit status."""
@@ -244,7 +247,14 @@ def run(
         token = _manage(environment, "create_api_user", "bench")
         server = Server(arguments, environment, token, tables)
         if arguments.profile:
-            server.call(profile, capture=False, token=token, requests=arguments.profile)
+            server.call(
+                "bench.harness.profile.main",
+                capture=False,
+                module=f"bench.{name}.run",
+                arguments=vars(arguments),
+                token=token,
+                requests=arguments.profile,
+            )
             return 0
         with _serving(server):
             results = asyncio.run(drive(server))

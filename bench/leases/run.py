@@ -33,20 +33,21 @@ async def drive(target: server.Server) -> dict:
     calls = arguments.presign_calls
     print(f"presigning alone: {calls} calls of each kind", flush=True)
     target.notes["presign"] = target.call("bench.leases.presign.measure", calls=calls)
-    leases_each = MAX_LEASES_PER_SECOND * (arguments.warmup + arguments.seconds)
-    per_client = int(leases_each / clients / workload.LEASES_PER_USER) + 2
+    per_client = max(  # leases a client may take, in a load or a profile
+        MAX_LEASES_PER_SECOND * (arguments.warmup + arguments.seconds) / clients,
+        2 * (arguments.profile or 0) + 201,
+    )
+    per_client = int(per_client / workload.LEASES_PER_USER) + 2
     count = len(LEASE_PHASES) * clients * per_client + 1
     created = target.call(f"{workload.__name__}.users_create", count=count)
     users = iter(map(tuple, created))
-    leases = workload.Leases(
-        port=target.port, database_url=target.environment["DATABASE_URL"]
-    )
+    leases = workload.Leases(target)
     sample = (await leases.lease_once(next(users)))["upload"]
     print(f"a lease's instruction: {sample['method']} {sample['url']}", flush=True)
     phases = {}
     for name in arguments.phases:
         if name == "baseline":
-            drafts = Drafts(port=target.port, token=target.token)
+            drafts = Drafts(target)
             made = await drafts.create(clients, seed=10_000)
             phases[name] = drafts.phase(made, saver, to="baseline")
         else:
@@ -100,7 +101,6 @@ def main() -> int:
             + ("auth_user",),
             drive=drive,
             verdict=verdict,
-            profile=f"{workload.__name__}.profile",
             settings={
                 "STORAGE_BACKEND": "s3",
                 "S3_ENDPOINT_URL": f"http://127.0.0.1:{refusing.getsockname()[1]}",

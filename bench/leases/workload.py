@@ -80,15 +80,15 @@ def outcome(response: Response) -> str:
 
 
 class Leases:
-    """The server's media API at `port`, as any user; counts the 201s per user."""
+    """The server's media API, as any user; counts the 201s each user got."""
 
-    def __init__(self, *, port: int, database_url: str) -> None:
-        self.port, self.database_url = port, database_url
+    def __init__(self, target) -> None:
+        self.target = target  # server.Server, or profile.InProcess
         self.issued: dict[int, int] = {}  # user id -> 201s seen, over the whole run
 
     def connect(self, user: tuple[int, str]) -> Connection:
         headers = {"Authorization": f"Token {user[1]}"}
-        return Connection(self.port, {**headers, "Content-Type": "application/json"})
+        return self.target.connect({**headers, "Content-Type": "application/json"})
 
     async def lease_once(self, user: tuple[int, str]) -> dict:
         """One lease outside any phase, to show what clients get back."""
@@ -128,7 +128,7 @@ class Leases:
         return sum(abs(stored.get(owner, 0) - self.issued[owner]) for owner in owners)
 
     def _asset_counts(self, owners: list[int]) -> list[tuple[int, int]]:
-        with psycopg.connect(self.database_url) as connection:
+        with psycopg.connect(self.target.environment["DATABASE_URL"]) as connection:
             return connection.execute(
                 "SELECT owner_id, count(*) FROM media_uploads_mediaasset "
                 "WHERE owner_id = ANY(%s) GROUP BY owner_id",
@@ -143,41 +143,3 @@ class Leases:
             ],
             functools.partial(self.mismatches, slots),
         )
-
-
-def profile(*, token: str, requests: int) -> None:
-    """Profile baseline and lease requests (bench/harness/profile.py); run in
-    `manage.py shell` in the server's environment, as the profile's only user of
-    `token` for the baseline and of fresh users, 50 leases each, for leases."""
-    from bench.autosave.workload import BASELINE_PATH, DRAFTS_PATH
-    from bench.harness.profile import measure_kinds, wsgi_sender
-
-    warmup, send, chooser = 200, wsgi_sender(), random.Random(7)
-    auth = {"Authorization": f"Token {token}"}
-    draft = {"title": "profile", "body": "x" * 2048}
-    status, created = send("POST", DRAFTS_PATH, draft, auth)
-    assert status == 201, created
-    baseline_path = f"{BASELINE_PATH}{json.loads(created)['id']}/"
-    users = users_create(-(-(warmup + 1 + 2 * requests) * 2 // LEASES_PER_USER))
-    lease_auths = (
-        {"Authorization": f"Token {token}"}
-        for _, token in users
-        for _ in range(LEASES_PER_USER)
-    )
-
-    def baseline() -> None:
-        payload = {"body": "x" * chooser.randint(2048, 4096)}
-        status, answer = send("POST", baseline_path, payload, auth)
-        assert status == 200, (status, answer[:300])
-
-    def lease(*, with_sha256: bool) -> None:
-        payload = lease_payload(chooser, 1, with_sha256=with_sha256)
-        status, answer = send("POST", MEDIA_PATH, payload, next(lease_auths))
-        assert status == 201, (status, answer[:300])
-
-    senders = {
-        "baseline": baseline,
-        "lease": functools.partial(lease, with_sha256=False),
-        "lease_put": functools.partial(lease, with_sha256=True),
-    }
-    measure_kinds(senders, requests=requests, warmup=warmup)
