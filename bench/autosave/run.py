@@ -97,37 +97,22 @@ def verdict(results: dict, notes: dict) -> dict:
         share = 100 * rejected / max(1, every["requests"])
         print(f"conflict: {share:.1f}% of requests got 412; {written:.1f} writes/s")
     if "baseline" in results and "autosave" in results:
-        figures = report.against(results["autosave"], results["baseline"])
-        is_met = (figures["throughput_ratio"] or 0) >= MIN_THROUGHPUT_RATIO
-        summary["saturated"] = {**figures, "is_throughput_met": is_met}
-        print(
-            f"{report.ratios_line('autosave', figures)}; target >= "
-            f"{MIN_THROUGHPUT_RATIO}x: {report.met(is_met)}"
+        summary["saturated"] = report.judge(
+            "autosave",
+            results["autosave"],
+            results["baseline"],
+            min_throughput_ratio=MIN_THROUGHPUT_RATIO,
         )
     saturated_rps = results.get("baseline", {}).get("all", {}).get("rps")
-    for name, phase in results.items():
-        if not name.startswith("autosave @"):
-            continue
-        baseline = results[name.replace("autosave", "baseline", 1)]
-        rate, ratio = phase["offered_rps"], report.against(phase, baseline)["p99_ratio"]
+    for name in [name for name in results if name.startswith("autosave @")]:
+        phase, baseline = results[name], results[name.replace("autosave", "baseline")]
+        rate = phase["offered_rps"]
         fraction = round(rate / saturated_rps, 2) if saturated_rps else None
-        is_met = ratio is not None and ratio <= MAX_P99_RATIO
+        label = f"{name}" + (f" ({fraction:.2f}x saturated)" if fraction else "")
+        limit = MAX_P99_RATIO if fraction == TARGET_FRACTION else None
+        figures = report.judge(label, phase, baseline, max_p99_ratio=limit)
         summary["paced"].append(
-            {
-                "offered_rps": round(rate, 1),
-                "of_baseline": fraction,
-                "p99_ratio": ratio,
-                "is_p99_ratio_met": is_met if fraction == TARGET_FRACTION else None,
-            }
-        )
-        target = f"; target <= {MAX_P99_RATIO}x: {report.met(is_met)}"
-        print(
-            f"paced at {rate:.0f} req/s"
-            + (f" ({fraction:.2f}x the baseline's)" if fraction else "")
-            + ": p99 "
-            f"autosave {phase['all']['p99_ms']} ms / baseline "
-            f"{baseline['all']['p99_ms']} ms = {ratio or 0:.2f}x"
-            + (target if fraction == TARGET_FRACTION else "")
+            {"offered_rps": rate, "of_baseline": fraction, **figures}
         )
     return summary
 

@@ -68,31 +68,44 @@ def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     return round(numerator / denominator, 3) if numerator and denominator else None
 
 
-def against(phase: dict, baseline: dict) -> dict:
-    """`phase` over `baseline`: throughput (overall, per round), CPU cost and p99."""
-    cost = {
-        name: sum(cpu_ms_per_request(each, role) for role in ROLES)
-        for name, each in (("phase", phase), ("baseline", baseline))
-    }
+def judge(
+    name: str,
+    phase: dict,
+    baseline: dict,
+    *,
+    min_throughput_ratio: float | None = None,
+    max_p99_ratio: float | None = None,
+) -> dict:
+    """`phase` over `baseline`: throughput (overall and per round), CPU cost and p99
+    ratios, and whether the target given is met; printed on one line."""
+    cost = [
+        sum(cpu_ms_per_request(each, role) for role in ROLES)
+        for each in (phase, baseline)
+    ]
     rounds = zip(phase["round_rps"], baseline["round_rps"], strict=True)
-    return {
+    p99s = phase["all"]["p99_ms"], baseline["all"]["p99_ms"]
+    figures = {
         "throughput_ratio": _ratio(phase["all"]["rps"], baseline["all"]["rps"]),
         "round_ratios": [_ratio(ours, theirs) for ours, theirs in rounds],
-        "cpu_cost_ratio": _ratio(cost["baseline"], cost["phase"]),
-        "p99_ratio": _ratio(phase["all"]["p99_ms"], baseline["all"]["p99_ms"]),
+        "cpu_cost_ratio": _ratio(cost[1], cost[0]),
+        "p99_ratio": _ratio(*p99s),
     }
-
-
-def ratios_line(name: str, figures: dict) -> str:
-    rounds = ", ".join(f"{ratio or 0:.2f}x" for ratio in figures["round_ratios"])
-    return (
-        f"{name}/baseline throughput {figures['throughput_ratio'] or 0:.2f}x "
-        f"(rounds {rounds}); CPU-cost ratio {figures['cpu_cost_ratio'] or 0:.2f}x"
+    per_round = ", ".join(f"{each or 0:.2f}x" for each in figures["round_ratios"])
+    line = (
+        f"{name} vs baseline: throughput {figures['throughput_ratio'] or 0:.2f}x "
+        f"(rounds {per_round}), CPU cost {figures['cpu_cost_ratio'] or 0:.2f}x, "
+        f"p99 {p99s[0]} / {p99s[1]} ms = {figures['p99_ratio'] or 0:.2f}x"
     )
-
-
-def met(is_met: bool) -> str:
-    return "met" if is_met else "MISSED"
+    if min_throughput_ratio is not None:
+        figures["is_met"] = (figures["throughput_ratio"] or 0) >= min_throughput_ratio
+        line += f"; target throughput >= {min_throughput_ratio}x"
+    if max_p99_ratio is not None:
+        figures["is_met"] = (figures["p99_ratio"] or float("inf")) <= max_p99_ratio
+        line += f"; target p99 <= {max_p99_ratio}x"
+    if "is_met" in figures:
+        line += ": met" if figures["is_met"] else ": MISSED"
+    print(line)
+    return figures
 
 
 def table(results: dict, server: dict) -> None:

@@ -64,12 +64,12 @@ def verdict(results: dict, notes: dict) -> dict:
     summary = {}
     print("(lost, for lease phases: |MediaAsset rows - 201s seen by clients|)")
     for name in [n for n in LEASE_PHASES if n in results and "baseline" in results]:
-        figures = report.against(results[name], results["baseline"])
-        is_met = (figures["throughput_ratio"] or 0) >= MIN_THROUGHPUT_RATIO
-        summary[name] = {**figures, "is_throughput_met": is_met}
-        print(
-            f"{report.ratios_line(name, figures)}; target >= {MIN_THROUGHPUT_RATIO}x: "
-            f"{report.met(is_met)}" + ("  <- headline" if name == HEADLINE else "")
+        label = name + ("  (headline)" if name == HEADLINE else "")
+        summary[name] = report.judge(
+            label,
+            results[name],
+            results["baseline"],
+            min_throughput_ratio=MIN_THROUGHPUT_RATIO,
         )
     print("presigning alone, in-process, one reused client (us per call):")
     for name, figures in notes["presign"].items():
