@@ -139,14 +139,10 @@ class Recorder:
             self.latencies[outcome].append(finished - started)
 
 
-async def no_lost_writes() -> int:
-    return 0
-
-
 @dataclass
 class Phase:
     clients: Callable[[Recorder], list[Coroutine]]
-    lost_writes: Callable[[], Awaitable[int]] = no_lost_writes
+    lost_writes: Callable[[], Awaitable[int]]
 
 
 def _cpu_seconds(pid: int) -> float:
