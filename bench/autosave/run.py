@@ -20,6 +20,7 @@ var/bench/autosave.json.
 """
 
 import argparse
+import itertools
 import sys
 from pathlib import Path
 
@@ -46,12 +47,12 @@ def rates(text: str) -> list[float]:
 
 
 async def drive(target: server.Server) -> dict:
-    drafts = workload.Drafts(target)
+    drafts, seeds = workload.Drafts(target), itertools.count(10_000, 10_000)
     arguments, results = target.arguments, {}
     clients, phases = arguments.clients, arguments.phases
 
     async def saving(to: str, interval: float | None = None):
-        made = await drafts.create(clients, seed=10_000 * (len(results) + 1))
+        made = await drafts.create(clients, seed=next(seeds))
         return drafts.phase(made, workload.saver, to=to, interval=interval)
 
     if saturated := [name for name in ("baseline", "autosave") if name in phases]:
@@ -79,7 +80,7 @@ async def drive(target: server.Server) -> dict:
     }
     for name, (client, per_draft, options) in shared.items():
         if name in phases:
-            made = await drafts.create(clients // 2, seed=10_000 * (len(results) + 1))
+            made = await drafts.create(clients // 2, seed=next(seeds))
             phase = drafts.phase(made, client, per_draft, **options)
             results |= await target.interleave({name: phase}, rounds=1)
     return results

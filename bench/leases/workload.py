@@ -55,7 +55,7 @@ class LeaseSlot:
     @property
     def user(self) -> tuple[int, str]:
         if self.index >= len(self.users):
-            raise RuntimeError("a lease client used up its users: raise run.py's")
+            raise RuntimeError("a client used up its users: see MAX_LEASES_PER_SECOND")
         return self.users[self.index]
 
 
