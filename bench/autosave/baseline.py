@@ -1,5 +1,8 @@
 """The baseline: a plain Django view (no DRF) that saves a draft's body in one UPDATE.
 
+This module is also the benchmark server's URLconf (bench/harness/settings.py):
+poster's URLs plus `/bench/baseline/<draft id>/`.
+
 It does what any write endpoint must do and nothing more: the token lookup a plain
 Django view writes with the ORM (the query DRF's TokenAuthentication runs: one SELECT
 joining the user; poster's own PreparedTokenAuthentication runs the same join as
@@ -15,6 +18,7 @@ from uuid import UUID
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from rest_framework.authtoken.models import Token
@@ -59,3 +63,9 @@ def draft_body_update(request: HttpRequest, draft_id: UUID) -> JsonResponse:
     if row is None:
         return JsonResponse({"error": "not_found"}, status=404)
     return JsonResponse({"version": row[0]}, headers={"ETag": f'"{row[0]}"'})
+
+
+urlpatterns = [
+    path("bench/baseline/<uuid:draft_id>/", draft_body_update, name="bench-baseline"),
+    path("", include("config.urls")),
+]

@@ -1,43 +1,42 @@
-"""What the load generator's clients type, and how their requests are measured.
+"""What autosave's clients do: type into drafts and save them, each on its own draft.
 
-A `Recorder` splits a phase into an unrecorded warm-up and a recorded window; a
-request counts when it finishes inside the window, filed under its outcome ("fast",
-"merged", "http 412", ...). `summarize` turns the latencies into requests/s, p50 and
-p99. `CpuMeter` tells how much CPU the load generator, gunicorn, PostgreSQL and the
-whole machine used in the window: whether the generator starved the server, whether
-something else ran on the machine meanwhile, and the CPU each request costs, which
-does not depend on the neighbours the way requests/s does.
+- baseline: POST the growing body to the plain Django view (baseline.py).
+- autosave: PATCH it with If-Match from the last ETag, as poster's editor does.
+- merge: two clients per draft send, at once and on the same base version, one the
+  body and one the title; one write takes the fast path, the other merges.
+- conflict: two clients per draft both type into the body, each on the last version
+  it saw; a 412 hands the current version over and the client retries on it.
+
+Each `Draft` holds the last write the server accepted; after each slice every draft
+is read back, and one whose stored version or text differs is a lost write.
 """
 
 import asyncio
-import contextlib
-import os
+import functools
+import json
 import random
-import time
-from collections import defaultdict
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
-START_BODY_CHARACTERS = 2048
-MAX_BODY_CHARACTERS = 4096
+from bench.harness.loadgen import Connection, Phase, Recorder, Response
+
+DRAFTS_PATH = "/api/v1/drafts/"
+BASELINE_PATH = "/bench/baseline/"
+START_BODY_CHARACTERS, MAX_BODY_CHARACTERS = 2048, 4096
 TYPED_TEXT = (
     "the draft grows as someone types a few words every second while the client "
     "saves what is on screen with the version it last saw so nothing gets lost"
 )
 WORDS = TYPED_TEXT.split()
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class Typing:
     """A body of about 2 KB that grows a word per save, back to 2 KB past 4 KB."""
 
     def __init__(self, seed: int) -> None:
-        self._random = random.Random(seed)
-        words: list[str] = []
+        self._random, words = random.Random(seed), []
         while sum(len(word) + 1 for word in words) < START_BODY_CHARACTERS:
             words.append(self._random.choice(WORDS))
-        self._start = " ".join(words)
-        self.text = self._start
+        self.text = self._start = " ".join(words)
 
     def advance(self) -> str:
         self.text += " " + self._random.choice(WORDS)
@@ -52,118 +51,154 @@ class Draft:
 
     id: str
     version: int
-    body: str = ""
-    title: str = ""
+    body: str
+    title: str
 
 
-@dataclass
-class Recorder:
-    warmup: float
-    seconds: float
-    started_at: float = field(default_factory=time.perf_counter)
-    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-
-    @property
-    def window(self) -> tuple[float, float]:
-        begin = self.started_at + self.warmup
-        return begin, begin + self.seconds
-
-    def is_running(self) -> bool:
-        return time.perf_counter() < self.window[1]
-
-    def record(self, outcome: str, started: float, finished: float) -> None:
-        begin, end = self.window
-        if begin <= finished <= end:
-            self.latencies[outcome].append(finished - started)
+def etag_version(response: Response) -> int:
+    return int((response.headers.get("etag") or '"0"').strip('W/"'))
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    rank = min(len(ordered), max(1, round(fraction * len(ordered) + 0.5)))
-    return ordered[rank - 1]
+def outcome(response: Response) -> str:
+    if response.status == 200:
+        return "merged" if b'"merged":true' in response.body else "fast"
+    return f"http {response.status}"
 
 
-def summarize(latencies: list[float], seconds: float) -> dict:
-    if not latencies:
-        return {"requests": 0, "rps": 0.0, "p50_ms": None, "p99_ms": None}
-    return {
-        "requests": len(latencies),
-        "rps": round(len(latencies) / seconds, 1),
-        "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
-        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
-    }
+class Drafts:
+    """The server's drafts API as the bench user."""
+
+    def __init__(self, target) -> None:
+        self.target = target  # server.Server, or profile.InProcess
+
+    def connect(self) -> Connection:
+        headers = {"Authorization": f"Token {self.target.token}"}
+        return self.target.connect({**headers, "Content-Type": "application/json"})
+
+    async def create(self, count: int, *, seed: int) -> list[Draft]:
+        connection, drafts = self.connect(), []
+        for number in range(seed, seed + count):
+            payload = {"title": f"Bench draft {number}", "body": Typing(number).text}
+            body = json.dumps(payload).encode()
+            response = await connection.request("POST", DRAFTS_PATH, body=body)
+            if response.status != 201:
+                raise RuntimeError(f"create draft: {response.status} {response.body}")
+            created = json.loads(response.body)
+            drafts.append(Draft(created["id"], created["version"], **payload))
+        await connection.close()
+        return drafts
+
+    async def mismatches(self, drafts: list[Draft]) -> int:
+        """Drafts whose stored version, body or title differ from the last accepted."""
+        connection, wrong = self.connect(), 0
+        for draft in drafts:
+            response = await connection.request("GET", f"{DRAFTS_PATH}{draft.id}/")
+            if response.status != 200:
+                raise RuntimeError(f"read draft: {response.status} {response.body}")
+            stored = json.loads(response.body)
+            believed = (draft.version, draft.body, draft.title)
+            wrong += (stored["version"], stored["body"], stored["title"]) != believed
+        await connection.close()
+        return wrong
+
+    def phase(
+        self, drafts: list[Draft], client, per_draft: int = 1, **options
+    ) -> Phase:
+        """Run `client(recorder, connection, draft, seed, **options)`, `per_draft`
+        of them on each draft, each on a keep-alive connection of its own."""
+
+        async def run(recorder: Recorder, draft: Draft, seed: int) -> None:
+            connection = self.connect()
+            await client(recorder, connection, draft, seed, **options)
+            await connection.close()
+
+        return Phase(
+            lambda recorder: [
+                run(recorder, draft, 1000 * index + copy)
+                for index, draft in enumerate(drafts)
+                for copy in range(per_draft)
+            ],
+            functools.partial(self.mismatches, drafts),
+        )
 
 
-def _process_cpu_seconds(pid: int) -> float:
-    """User + system CPU of one process so far (fields 14 and 15 of its stat)."""
-    after_name = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(after_name[11]) + int(after_name[12])) / CLOCK_TICKS
+async def saver(
+    recorder: Recorder,
+    connection: Connection,
+    draft: Draft,
+    seed: int,
+    *,
+    to: str,
+    interval: float | None = None,
+) -> None:
+    """Save the growing body to the baseline view or to autosave (`to`), back to back
+    or, with `interval`, once every `interval` seconds, as an editor's timer does."""
+    typing = Typing(seed)
+    path = f"{BASELINE_PATH if to == 'baseline' else DRAFTS_PATH}{draft.id}/"
+    async for due in recorder.ticks(interval, seed):
+        text = typing.advance()
+        if to == "baseline":
+            request, headers = ("POST", path, {"body": text}), None
+        else:
+            request = ("PATCH", path, {"body": text})
+            headers = {"If-Match": f'"{draft.version}"'}
+        response = await recorder.timed(
+            connection, request, outcome, headers=headers, due=due
+        )
+        if response is not None and response.status == 200:
+            draft.version, draft.body = etag_version(response), text
 
 
-def _server_processes(server_pid: int, database: str) -> dict[int, str]:
-    """gunicorn's arbiter and workers, and the PostgreSQL backends of `database`."""
-    found = {server_pid: "gunicorn"}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            parent_pid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            command = (entry / "cmdline").read_bytes()
-        except OSError:  # the process ended meanwhile
-            continue
-        if parent_pid == server_pid:
-            found[int(entry.name)] = "gunicorn"
-        elif command.startswith(b"postgres: ") and f" {database} ".encode() in command:
-            found[int(entry.name)] = "postgres"
-    return found
-
-
-class CpuMeter:
-    """CPU used in the recorded window, in cores: by this load generator, by gunicorn
-    (arbiter and workers), by the PostgreSQL backends serving it, and by the whole
-    machine (which includes anything else running on it)."""
-
-    def __init__(self, *, server_pid: int, database: str) -> None:
-        self.server_pid = server_pid
-        self.database = database
-        self.result: dict[str, float] = {}
-
-    def _server_cpu_seconds(self) -> dict[int, tuple[str, float]]:
-        seconds = {}
-        for pid, role in _server_processes(self.server_pid, self.database).items():
-            with contextlib.suppress(OSError):
-                seconds[pid] = (role, _process_cpu_seconds(pid))
-        return seconds
-
-    @staticmethod
-    def _machine_jiffies() -> tuple[float, float]:
-        """(busy, total) since boot, from the first line of /proc/stat."""
-        counters = [
-            float(value) for value in Path("/proc/stat").read_text().split()[1:9]
-        ]
-        idle = counters[3] + counters[4]  # idle + iowait
-        return sum(counters) - idle, sum(counters)
-
-    async def measure(self, recorder: Recorder) -> None:
-        begin, end = recorder.window
-        await asyncio.sleep(max(0.0, begin - time.perf_counter()))
-        own_before, wall_before = time.process_time(), time.perf_counter()
-        busy_before, total_before = self._machine_jiffies()
-        server_before = self._server_cpu_seconds()
-        await asyncio.sleep(max(0.0, end - time.perf_counter()))
-        busy_after, total_after = self._machine_jiffies()
-        server_after = self._server_cpu_seconds()
-        wall = time.perf_counter() - wall_before
-        used = dict.fromkeys(("gunicorn", "postgres"), 0.0)
-        for pid, (role, seconds) in server_after.items():
-            used[role] += seconds - server_before.get(pid, (role, 0.0))[1]
-        self.result = {
-            "loadgen_cpu_cores": round((time.process_time() - own_before) / wall, 2),
-            "gunicorn_cpu_cores": round(used["gunicorn"] / wall, 2),
-            "postgres_cpu_cores": round(used["postgres"] / wall, 2),
-            "machine_busy_pct": round(
-                100 * (busy_after - busy_before) / max(1.0, total_after - total_before),
-                1,
+async def merge_pair(
+    recorder: Recorder, connection: Connection, draft: Draft, seed: int, *, other
+) -> None:
+    """Body (on `connection`) and title (on `other()`) saved at once on the same
+    base version: every other request merges."""
+    title_connection, typing = other(), Typing(seed)
+    path, number = f"{DRAFTS_PATH}{draft.id}/", 0
+    async for _ in recorder.ticks(None, seed):
+        number += 1
+        text, title = typing.advance(), f"Title {seed} round {number}"
+        headers = {"If-Match": f'"{draft.version}"'}
+        body_response, title_response = await asyncio.gather(
+            recorder.timed(
+                connection, ("PATCH", path, {"body": text}), outcome, headers=headers
             ),
-        }
+            recorder.timed(
+                title_connection,
+                ("PATCH", path, {"title": title}),
+                outcome,
+                headers=headers,
+            ),
+        )
+        accepted = [
+            each
+            for each in (body_response, title_response)
+            if each is not None and each.status == 200
+        ]
+        if body_response in accepted:
+            draft.body = text
+        if title_response in accepted:
+            draft.title = title
+        draft.version = max(draft.version, *map(etag_version, accepted))
+    await title_connection.close()
+
+
+async def conflict_client(
+    recorder: Recorder, connection: Connection, draft: Draft, seed: int
+) -> None:
+    """Type into the body on the last version seen; after a 412 retry on the current.
+    Two of these share each draft; `draft` holds the pair's newest accepted write."""
+    typing, path, version = Typing(seed), f"{DRAFTS_PATH}{draft.id}/", draft.version
+    async for _ in recorder.ticks(None, seed):
+        text = typing.advance()
+        headers = {"If-Match": f'"{version}"'}
+        response = await recorder.timed(
+            connection, ("PATCH", path, {"body": text}), outcome, headers=headers
+        )
+        if response is not None and response.status == 200:
+            version = etag_version(response)
+            if version > draft.version:
+                draft.version, draft.body = version, text
+        elif response is not None and response.status == 412:
+            version = json.loads(response.body)["error"]["current"]["version"]

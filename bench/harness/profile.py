@@ -1,0 +1,184 @@
+"""Profile a benchmark's own clients in-process: no server, requests as WSGI calls.
+
+`run.py --profile N` calls `main` in `manage.py shell`, in the server's environment.
+It hands the benchmark's `drive` an `InProcess` target in place of the server: its
+connections call poster's WSGI app directly, exactly what gunicorn hands Django
+minus the socket, and its `interleave` profiles each phase instead of timing it.
+One client per phase sends 200 requests to warm up, one whose SQL is printed, N
+timed (mean wall and CPU time a request: on a saturated machine the CPU a request
+burns bounds throughput) and N under cProfile, whose top functions by own and
+cumulative time are printed, then poster's own by cumulative time. psycopg's `wait`
+is waiting for PostgreSQL, not CPU. Phases that need saturated figures (paced) skip.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import cProfile
+import importlib
+import io
+import os
+import pstats
+import sys
+import time
+from pathlib import Path
+
+from bench.harness.loadgen import Recorder, Response
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+POSTER_PACKAGES = ("config/", "core/", "media_uploads/", "drafts/", "poster/")
+WARMUP_REQUESTS, TOP = 200, 30
+
+
+class WsgiConnection:
+    """loadgen.Connection's interface, answered by poster's WSGI app in-process."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        from django.core.wsgi import get_wsgi_application
+
+        self.application = get_wsgi_application()
+        self.headers = {"Host": "127.0.0.1", **headers}
+
+    async def request(
+        self, method: str, path: str, *, body: bytes = b"", headers: dict | None = None
+    ) -> Response:
+        sent = {**self.headers, **(headers or {})}
+        environ = {
+            "REQUEST_METHOD": method,
+            "PATH_INFO": path,
+            "SCRIPT_NAME": "",
+            "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "8000",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "CONTENT_TYPE": sent.pop("Content-Type", ""),
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.url_scheme": "http",
+            "wsgi.version": (1, 0),
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+            **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in sent.items()},
+        }
+        started: list = []
+        chunks = self.application(environ, lambda *status: started.extend(status))
+        answer = b"".join(chunks)
+        chunks.close()
+        found = {name.lower(): value for name, value in started[1]}
+        return Response(int(started[0].split()[0]), found, answer)
+
+    async def close(self) -> None:
+        pass
+
+
+class ProfileRecorder(Recorder):
+    """Ticks through the stages (warm-up, SQL, timed, profiled) of one client."""
+
+    def __init__(self, name: str, requests: int) -> None:
+        super().__init__(warmup=0, seconds=0)
+        self.name, self.requests, self.sent = name, requests, 0
+
+    async def ticks(self, interval: float | None, seed: int):
+        from django.db import connection
+
+        queries: list[str] = []
+
+        def capture(execute, sql, *rest):
+            queries.append(sql)
+            return execute(sql, *rest)
+
+        profiler, requests = cProfile.Profile(), self.requests
+        stages = (("warm-up", WARMUP_REQUESTS), ("SQL", 1))
+        for stage, count in (*stages, ("timed", requests), ("profile", requests)):
+            self.sent = 0
+            started, cpu_started = time.perf_counter(), time.process_time()
+            with contextlib.ExitStack() as stack:
+                if stage == "SQL":
+                    stack.enter_context(connection.execute_wrapper(capture))
+                if stage == "profile":
+                    stack.enter_context(profiler)
+                while self.sent < count:
+                    yield None
+            if stage == "timed":
+                wall_ms = (time.perf_counter() - started) * 1000 / self.sent
+                cpu_ms = (time.process_time() - cpu_started) * 1000 / self.sent
+                print(
+                    f"{self.name}: {wall_ms:.3f} ms wall, {cpu_ms:.3f} ms CPU a "
+                    f"request; {len(queries)} queries (+ CONN_HEALTH_CHECKS' ping):"
+                )
+                print("".join(f"    {sql[:150]}\n" for sql in queries), end="")
+        _print_profile(self.name, profiler, requests=self.sent)
+
+    async def timed(self, *arguments, **options) -> Response | None:
+        self.sent += 1
+        return await super().timed(*arguments, **options)
+
+
+def _location(filename: str, line: int, function: str) -> str:
+    """`rest_framework/fields.py:123 to_representation`, not the venv's full path."""
+    for marker in ("site-packages/", "lib/python3.11/", f"{REPO_ROOT}/"):
+        if marker in filename:
+            filename = filename.split(marker, 1)[1]
+            break
+    return f"{filename}:{line} {function}"
+
+
+def _print_profile(kind: str, profiler: cProfile.Profile, *, requests: int) -> None:
+    """Top functions by own and cumulative time, in microseconds per request."""
+    rows = [
+        (own, cumulative, calls, location)
+        for location, (_, calls, own, cumulative, _) in (
+            pstats.Stats(profiler).stats.items()
+        )
+    ]
+    ours = [
+        row
+        for row in rows
+        if row[3][0].removeprefix(f"{REPO_ROOT}/").startswith(POSTER_PACKAGES)
+    ]
+    for title, chosen, column in (
+        ("own time", rows, 0),
+        ("cumulative time", rows, 1),
+        ("cumulative time, poster's functions", ours, 1),
+    ):
+        print(f"\n=== {kind}: top {TOP} by {title}, us per request")
+        print(f"{'own':>8}{'cum':>8}{'calls':>7}  function")
+        for own, cumulative, calls, location in sorted(
+            chosen, key=lambda row: -row[column]
+        )[:TOP]:
+            print(
+                f"{own * 1e6 / requests:>8.1f}{cumulative * 1e6 / requests:>8.1f}"
+                f"{calls / requests:>7.1f}  {_location(*location)}"
+            )
+
+
+class InProcess:
+    """The server as `drive` sees it (server.Server's interface), in-process."""
+
+    def __init__(self, arguments: dict, token: str, requests: int) -> None:
+        self.arguments, self.token = argparse.Namespace(**arguments), token
+        self.environment, self.notes, self.requests = dict(os.environ), {}, requests
+
+    def connect(self, headers: dict[str, str]) -> WsgiConnection:
+        return WsgiConnection(headers)
+
+    def call(self, function: str, **arguments) -> object:
+        module, name = function.rsplit(".", 1)
+        return getattr(importlib.import_module(module), name)(**arguments)
+
+    async def interleave(self, phases: dict, *, rounds: int | None = None) -> dict:
+        for name, phase in phases.items():
+            first, *others = phase.clients(ProfileRecorder(name, self.requests))
+            for other in others:
+                other.close()
+            await first
+        return {}  # no figures: phases that need them (paced) skip
+
+
+def main(*, module: str, arguments: dict, token: str, requests: int) -> None:
+    """Profile `module`'s drive (a benchmark's run.py) with N requests a phase."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # WSGI calls inside the loop
+    drive = importlib.import_module(module).drive
+    asyncio.run(drive(InProcess(arguments, token, requests)))

@@ -1,0 +1,152 @@
+"""From latencies to figures: percentiles, ratios to a baseline, the table, the file.
+
+Every ratio compares two phases of one run (so they shared the machine's mood):
+throughput, CPU cost (where throughput's ratio tends on a CPU-bound server with the
+cores to itself) and p99.
+"""
+
+import json
+from pathlib import Path
+
+ROLES = ("gunicorn", "postgres")
+RESULTS_DIR = Path(__file__).resolve().parents[2] / "var" / "bench"
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered), max(1, round(fraction * len(ordered) + 0.5))) - 1]
+
+
+def summarize(latencies: list[float], seconds: float) -> dict:
+    if not latencies:
+        return {"requests": 0, "rps": 0.0, "p50_ms": None, "p99_ms": None}
+    return {
+        "requests": len(latencies),
+        "rps": round(len(latencies) / seconds, 1),
+        "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+    }
+
+
+def combine(slices: list[dict]) -> dict:
+    """A phase's figures over its slices: latencies pooled, CPU time-weighted."""
+    seconds = sum(part["seconds"] for part in slices)
+    by_outcome: dict[str, list[float]] = {}
+    for part in slices:
+        for outcome, values in part["latencies"].items():
+            by_outcome.setdefault(outcome, []).extend(values)
+    return {
+        "all": summarize(
+            [v for values in by_outcome.values() for v in values], seconds
+        ),
+        "by_outcome": {
+            outcome: summarize(values, seconds)
+            for outcome, values in sorted(by_outcome.items())
+        },
+        "round_rps": [
+            round(sum(map(len, part["latencies"].values())) / part["seconds"], 1)
+            for part in slices
+        ],
+        "lost_writes": sum(part["lost_writes"] for part in slices),
+        **{
+            name: round(
+                sum(part["cpu"][name] * part["seconds"] for part in slices) / seconds, 2
+            )
+            for name in slices[0]["cpu"]
+        },
+    }
+
+
+def cpu_ms_per_request(phase: dict, role: str) -> float:
+    """CPU milliseconds `role` ("gunicorn", "postgres") spent per request served."""
+    rps = phase["all"]["rps"]
+    return 1000 * phase[f"{role}_cpu_cores"] / rps if rps else 0.0
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    return round(numerator / denominator, 3) if numerator and denominator else None
+
+
+def judge(
+    name: str,
+    phase: dict,
+    baseline: dict,
+    *,
+    min_throughput_ratio: float | None = None,
+    max_p99_ratio: float | None = None,
+) -> dict:
+    """`phase` over `baseline`: throughput (overall and per round), CPU cost and p99
+    ratios, and whether the target given is met; printed on one line."""
+    cost = [
+        sum(cpu_ms_per_request(each, role) for role in ROLES)
+        for each in (phase, baseline)
+    ]
+    rounds = zip(phase["round_rps"], baseline["round_rps"], strict=True)
+    p99s = phase["all"]["p99_ms"], baseline["all"]["p99_ms"]
+    figures = {
+        "throughput_ratio": _ratio(phase["all"]["rps"], baseline["all"]["rps"]),
+        "round_ratios": [_ratio(ours, theirs) for ours, theirs in rounds],
+        "cpu_cost_ratio": _ratio(cost[1], cost[0]),
+        "p99_ratio": _ratio(*p99s),
+    }
+    per_round = ", ".join(f"{each or 0:.2f}x" for each in figures["round_ratios"])
+    line = (
+        f"{name} vs baseline: throughput {figures['throughput_ratio'] or 0:.2f}x "
+        f"(rounds {per_round}), CPU cost {figures['cpu_cost_ratio'] or 0:.2f}x, "
+        f"p99 {p99s[0]} / {p99s[1]} ms = {figures['p99_ratio'] or 0:.2f}x"
+    )
+    if min_throughput_ratio is not None:
+        figures["is_met"] = (figures["throughput_ratio"] or 0) >= min_throughput_ratio
+        line += f"; target throughput >= {min_throughput_ratio}x"
+    if max_p99_ratio is not None:
+        figures["is_met"] = (figures["p99_ratio"] or float("inf")) <= max_p99_ratio
+        line += f"; target p99 <= {max_p99_ratio}x"
+    if "is_met" in figures:
+        line += ": met" if figures["is_met"] else ": MISSED"
+    print(line)
+    return figures
+
+
+def table(results: dict, server: dict) -> None:
+    """Per phase and outcome: requests, req/s, p50, p99; per phase: lost writes, CPU
+    ms a request (gunicorn, PostgreSQL) and cores used by the load generator and by
+    anything else on the machine."""
+    print(
+        f"\ngunicorn {server['worker_class']} workers={server['workers']} "
+        f"threads={server['threads']}; {server['clients']} clients; "
+        f"{server['warmup']:g} s warm-up + {server['seconds']:g} s per phase"
+    )
+    print(
+        f"{'phase':<20}{'outcome':<12}{'requests':>9}{'req/s':>9}{'p50 ms':>9}"
+        f"{'p99 ms':>9}{'lost':>6}  CPU ms/req: app db  cores: loadgen other"
+    )
+    for name, phase in results.items():
+        rows = [("all", phase["all"])]
+        if len(phase["by_outcome"]) > 1:
+            rows += list(phase["by_outcome"].items())
+        for index, (outcome, row) in enumerate(rows):
+            tail = ""
+            if index == 0:
+                app, db = (cpu_ms_per_request(phase, role) for role in ROLES)
+                busy = phase["machine_busy_pct"] / 100 * server["cpu_count"]
+                ours = phase["loadgen_cpu_cores"] + sum(
+                    phase[f"{role}_cpu_cores"] for role in ROLES
+                )
+                tail = (
+                    f"{phase['lost_writes']:>6}{app:>16.2f}{db:>5.2f}"
+                    f"{phase['loadgen_cpu_cores']:>17.2f}{max(0.0, busy - ours):>6.2f}"
+                )
+            p50, p99 = row["p50_ms"] or 0.0, row["p99_ms"] or 0.0
+            print(
+                f"{name if index == 0 else '':<20}{outcome:<12}{row['requests']:>9}"
+                f"{row['rps']:>9.1f}{p50:>9.2f}{p99:>9.2f}{tail}"
+            )
+
+
+def write(name: str, document: dict) -> None:
+    """var/bench/<name>.json."""
+    path = RESULTS_DIR / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2))
+    print(f"results: {path.relative_to(RESULTS_DIR.parents[1])}")
