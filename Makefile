@@ -13,7 +13,7 @@ TEST_ENV := DEBUG=false SECRET_KEY=test-only-secret-key-not-for-production CONN_
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL) \
 	CELERY_RESULT_BACKEND=$(TEST_REDIS_URL) TEST_REDIS_URL=$(TEST_REDIS_URL)
 
-.PHONY: run test lint venv
+.PHONY: run test test-on-services lint venv
 
 $(VENV)/.python-ok:
 	@test -n "$(PYTHON_BIN)" || { echo "Python 3.11 is needed (python3.11 not found)"; exit 1; }
@@ -40,8 +40,14 @@ lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# services.sh uses the system PostgreSQL and Redis when they are there, and starts
+# embedded ones otherwise; it stops those when the run ends, on failure and Ctrl-C too.
 test: $(VENV)/.dev-installed
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) scripts/services.sh
 	$(MAKE) --no-print-directory lint
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) \
+		scripts/services.sh run $(MAKE) --no-print-directory test-on-services
+
+# The rest of `make test`, once services.sh has PostgreSQL and Redis up.
+test-on-services:
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
 	$(TEST_ENV) scripts/with_localstack.sh $(PY) -m pytest
