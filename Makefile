@@ -13,7 +13,11 @@ TEST_ENV := DEBUG=false SECRET_KEY=test-only-secret-key-not-for-production CONN_
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL) \
 	CELERY_RESULT_BACKEND=$(TEST_REDIS_URL) TEST_REDIS_URL=$(TEST_REDIS_URL)
 
-.PHONY: run test test-on-services lint venv
+# make run-stack: the same processes on embedded PostgreSQL and Redis, on ports of their own.
+STACK_POSTGRES_PORT ?= 5499
+STACK_REDIS_PORT ?= 6399
+
+.PHONY: run run-stack test test-on-services lint venv
 
 $(VENV)/.python-ok:
 	@test -n "$(PYTHON_BIN)" || { echo "Python 3.11 is needed (python3.11 not found)"; exit 1; }
@@ -35,6 +39,10 @@ venv: $(VENV)/.dev-installed
 
 run: $(VENV)/.runtime-installed
 	$(PY) scripts/run.py
+
+run-stack: $(VENV)/.runtime-installed
+	STACK_POSTGRES_PORT=$(STACK_POSTGRES_PORT) STACK_REDIS_PORT=$(STACK_REDIS_PORT) \
+		$(PY) scripts/run.py --stack
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
