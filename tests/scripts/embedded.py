@@ -25,10 +25,11 @@ class ServicePorts:
     postgres: int
     redis: int
     var_dir: Path
+    database: str
 
     @property
     def database_url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.postgres}/services_check"
+        return f"postgres://postgres@127.0.0.1:{self.postgres}/{self.database}"
 
     @property
     def redis_url(self) -> str:
@@ -63,12 +64,14 @@ def services(ports: ServicePorts, *arguments: str, timeout: int = 300):
 
 
 @contextlib.contextmanager
-def fresh_ports() -> Iterator[ServicePorts]:
+def fresh_ports(database: str = "services_check") -> Iterator[ServicePorts]:
     """Two free ports and a var/ directory; whatever runs there is stopped after."""
     (REPO_DIR / "var").mkdir(exist_ok=True)
     var_dir = Path(tempfile.mkdtemp(prefix="test-services-", dir=REPO_DIR / "var"))
     var_dir.chmod(0o755)
-    ports = ServicePorts(postgres=free_port(), redis=free_port(), var_dir=var_dir)
+    ports = ServicePorts(
+        postgres=free_port(), redis=free_port(), var_dir=var_dir, database=database
+    )
     try:
         yield ports
     finally:

@@ -31,9 +31,7 @@ def ports():
 
 
 def postgres_version(ports) -> str:
-    with psycopg.connect(
-        f"postgresql://postgres@127.0.0.1:{ports.postgres}/services_check"
-    ) as connection:
+    with psycopg.connect(ports.database_url) as connection:
         return connection.execute("select version()").fetchone()[0]
 
 
@@ -90,10 +88,7 @@ def test_embedded_servers_start_on_free_ports_and_stop_leaves_nothing(ports):
 
 def test_restart_keeps_postgres_data_and_loses_redis_data(ports):
     assert services(ports, "start").returncode == 0
-    with psycopg.connect(
-        f"postgresql://postgres@127.0.0.1:{ports.postgres}/services_check",
-        autocommit=True,
-    ) as connection:
+    with psycopg.connect(ports.database_url, autocommit=True) as connection:
         connection.execute("create table kept (value text)")
         connection.execute("insert into kept values ('still here')")
     redis.Redis(port=ports.redis).set("lost", "yes")
@@ -108,9 +103,7 @@ def test_restart_keeps_postgres_data_and_loses_redis_data(ports):
     assert (is_alive(postgres_before), is_alive(redis_before)) == (False, False)
     assert ports.postgres_pid() != postgres_before
     assert ports.redis_pid() != redis_before
-    with psycopg.connect(
-        f"postgresql://postgres@127.0.0.1:{ports.postgres}/services_check"
-    ) as connection:
+    with psycopg.connect(ports.database_url) as connection:
         assert connection.execute("select value from kept").fetchall() == [
             ("still here",)
         ]
