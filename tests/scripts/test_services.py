@@ -2,6 +2,7 @@
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -10,8 +11,15 @@ import psycopg
 import pytest
 import redis
 
-from tests.scripts.embedded import SCRIPT, fresh_ports, is_listening, services
+from tests.scripts.embedded import (
+    SCRIPT,
+    ServicePorts,
+    fresh_ports,
+    is_listening,
+    services,
+)
 from tests.scripts.test_run import descendants, is_alive
+from tests.service import free_port
 
 
 def run_services(**urls: str) -> subprocess.CompletedProcess:
@@ -157,3 +165,31 @@ def test_a_port_taken_by_something_else_is_named_and_nothing_starts(ports):
     assert f"port {ports.redis} on 127.0.0.1 is taken" in result.stderr
     assert "starting" not in result.stdout
     assert not (ports.var_dir / "services" / f"redis-{ports.redis}").exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs PostgreSQL as nobody")
+def test_as_root_a_private_checkout_keeps_postgres_files_where_nobody_can_enter(
+    tmp_path,
+):
+    private_var = tmp_path / "var"  # pytest's tmp_path is private to root
+    ports = ServicePorts(
+        postgres=free_port(), redis=free_port(), var_dir=private_var, database="x"
+    )
+    link = private_var / "services" / f"postgres-{ports.postgres}"
+    try:
+        started = services(ports, "start", "postgres")
+        version = postgres_version(ports)
+        owner = (link / "data").resolve().owner()
+    finally:
+        stopped = services(ports, "stop", "postgres")
+        if link.is_symlink():
+            shutil.rmtree(link.resolve().parent)
+
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert "nobody cannot enter" in started.stdout
+    assert link.resolve().parent.name.startswith("poster-services-")
+    assert not link.resolve().is_relative_to(tmp_path)
+    assert version.startswith("PostgreSQL 18.")
+    assert owner == "nobody"
+    assert stopped.returncode == 0
+    assert not is_listening(ports.postgres)
