@@ -76,7 +76,15 @@ def fresh_ports(database: str = "services_check") -> Iterator[ServicePorts]:
         yield ports
     finally:
         services(ports, "stop")
-        shutil.rmtree(var_dir, ignore_errors=True)
+        remove_var_dir(var_dir)
+
+
+def remove_var_dir(var_dir: Path) -> None:
+    """Remove var_dir, and what its links point to in /var/tmp (a private checkout)."""
+    for entry in (var_dir / "services").glob("postgres-*"):
+        if entry.is_symlink():
+            shutil.rmtree(entry.resolve().parent, ignore_errors=True)
+    shutil.rmtree(var_dir, ignore_errors=True)
 
 
 def is_listening(port: int) -> bool:
