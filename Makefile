@@ -1,4 +1,5 @@
 # The two commands: `make run` starts poster, `make test` runs every check CI runs.
+# `make run-stack` is `make run` on embedded PostgreSQL and Redis (scripts/services.sh).
 SHELL := /bin/bash
 PYTHON_BIN ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
