@@ -1,4 +1,5 @@
 # The two commands: `make run` starts poster, `make test` runs every check CI runs.
+# `make run-stack` is `make run` on embedded PostgreSQL and Redis (scripts/services.sh).
 SHELL := /bin/bash
 PYTHON_BIN ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -13,7 +14,11 @@ TEST_ENV := DEBUG=false SECRET_KEY=test-only-secret-key-not-for-production CONN_
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL) \
 	CELERY_RESULT_BACKEND=$(TEST_REDIS_URL) TEST_REDIS_URL=$(TEST_REDIS_URL)
 
-.PHONY: run test lint venv
+# make run-stack: the same processes on embedded PostgreSQL and Redis, on ports of their own.
+STACK_POSTGRES_PORT ?= 5499
+STACK_REDIS_PORT ?= 6399
+
+.PHONY: run run-stack test test-on-services lint venv
 
 $(VENV)/.python-ok:
 	@test -n "$(PYTHON_BIN)" || { echo "Python 3.11 is needed (python3.11 not found)"; exit 1; }
@@ -36,13 +41,23 @@ venv: $(VENV)/.dev-installed
 run: $(VENV)/.runtime-installed
 	$(PY) scripts/run.py
 
+run-stack: $(VENV)/.runtime-installed
+	STACK_POSTGRES_PORT=$(STACK_POSTGRES_PORT) STACK_REDIS_PORT=$(STACK_REDIS_PORT) \
+		$(PY) scripts/run.py --stack
+
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 
+# services.sh uses the system PostgreSQL and Redis when they are there, and starts
+# embedded ones otherwise; it stops those when the run ends, on failure and Ctrl-C too.
 test: $(VENV)/.dev-installed
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) scripts/services.sh
 	$(MAKE) --no-print-directory lint
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) \
+		scripts/services.sh run $(MAKE) --no-print-directory test-on-services
+
+# The rest of `make test`, once services.sh has PostgreSQL and Redis up.
+test-on-services:
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
 	$(TEST_ENV) scripts/with_localstack.sh $(PY) -m pytest

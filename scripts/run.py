@@ -5,6 +5,11 @@ and print how to reach the service. Then gunicorn, one Celery worker and Celery 
 as child processes, each in its own process group, with their output prefixed and
 interleaved on this terminal. SIGINT or SIGTERM stops every group it started; if one
 child dies, the rest are stopped too and this script exits non-zero.
+
+With --stack (`make run-stack`) the same processes run on PostgreSQL and Redis, the
+production wiring: scripts/services.sh starts them first (embedded ones, on the ports
+STACK_POSTGRES_PORT and STACK_REDIS_PORT, default 5499 and 6399, with their data under
+var/services/) and stops them when this script exits.
 """
 
 import contextlib
@@ -20,6 +25,7 @@ from pathlib import Path
 REPO_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("POSTER_VAR_DIR") or REPO_DIR / "var")
 BIN_DIR = Path(sys.executable).parent
+SERVICES_SCRIPT = REPO_DIR / "scripts" / "services.sh"
 STOP_GRACE_SECONDS = 10
 DEMO_USERNAME = "demo"
 DEMO_COMMUNITY = "general"
@@ -112,8 +118,44 @@ def stop_all(processes: dict[str, subprocess.Popen]) -> None:
         process.wait()
 
 
+def stack_environment(environment: dict[str, str]) -> dict[str, str]:
+    """What scripts/services.sh needs to serve the stack's PostgreSQL and Redis."""
+    postgres_port = environment.get("STACK_POSTGRES_PORT", "5499")
+    redis_port = environment.get("STACK_REDIS_PORT", "6399")
+    return {
+        **environment,
+        "TEST_DATABASE_URL": f"postgres://postgres@127.0.0.1:{postgres_port}/poster",
+        "TEST_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+    }
+
+
+def stack_services(services_environment: dict[str, str], action: str) -> int:
+    command = [str(SERVICES_SCRIPT), action]
+    return subprocess.run(command, env=services_environment).returncode
+
+
 def main() -> int:
     environment = prepare_environment()
+    if "--stack" not in sys.argv[1:]:
+        return serve(environment)
+    # Until serve() takes over SIGTERM, let it end start-up through the finally below.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
+    services_environment = stack_environment(environment)
+    try:
+        if stack_services(services_environment, "start") != 0:
+            return 1
+        redis_url = services_environment["TEST_REDIS_URL"]
+        environment.update(
+            DATABASE_URL=services_environment["TEST_DATABASE_URL"],
+            CELERY_BROKER_URL=redis_url,
+            CACHE_URL=redis_url.rsplit("/", 1)[0] + "/1",
+        )
+        return serve(environment)
+    finally:
+        stack_services(services_environment, "stop")
+
+
+def serve(environment: dict[str, str]) -> int:
     manage(environment, "migrate", "--noinput", "-v", "0")
     manage(environment, "collectstatic", "--noinput", "-v", "0")
     demo_password = read_or_create_secret(VAR_DIR / "demo_password", 12)
