@@ -145,6 +145,11 @@ def main() -> int:
         if stack_services(services_environment, "start") != 0:
             return 1
         redis_url = services_environment["TEST_REDIS_URL"]
+        # One machine, like the embedded default: it keeps its key in var/, which
+        # settings only do by themselves when no DATABASE_URL names a shared database.
+        environment.setdefault(
+            "SECRET_KEY", read_or_create_secret(VAR_DIR / "secret_key", 50)
+        )
         environment.update(
             DATABASE_URL=services_environment["TEST_DATABASE_URL"],
             CELERY_BROKER_URL=redis_url,
