@@ -82,6 +82,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.request_logging.RequestLoggingMiddleware",
+    "config.request_limits.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -181,6 +182,10 @@ API_THROTTLE_RATES = {
     "leases": env.str("THROTTLE_LEASES", default="120/min"),
     "publish": env.str("THROTTLE_PUBLISH", default="30/min"),
 }
+
+# API request bodies past this get 413 request_too_large before anything reads them
+# (the local storage upload endpoint has its own, signed limit).
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=512 * 1024)
 
 # The cache holds throttle counters; all web processes must share it. The embedded
 # default is a file cache under var/cache; production uses redis://.
@@ -321,6 +326,8 @@ MEDIA_ALLOWED_CONTENT_TYPES = (
 )
 MEDIA_MAX_BYTES = env.int("MEDIA_MAX_BYTES", default=20 * 1024 * 1024)
 MEDIA_MAX_PENDING = env.int("MEDIA_MAX_PENDING", default=50)
+# Assets of one user queued or processing at once; the rest wait as `uploaded`.
+MEDIA_MAX_PROCESSING_PER_USER = env.int("MEDIA_MAX_PROCESSING_PER_USER", default=4)
 MEDIA_MAX_PER_DRAFT = env.int("MEDIA_MAX_PER_DRAFT", default=20)
 MEDIA_LEASE_SECONDS = env.int("MEDIA_LEASE_SECONDS", default=900)
 MEDIA_UNATTACHED_MAX_AGE_SECONDS = env.int(
@@ -353,7 +360,13 @@ MEDIA_PROCESS_MAX_RETRIES = env.int("MEDIA_PROCESS_MAX_RETRIES", default=5)
 MEDIA_RETRY_BASE_SECONDS = env.float("MEDIA_RETRY_BASE_SECONDS", default=5.0)
 MEDIA_PROCESS_SOFT_TIME_LIMIT = env.int("MEDIA_PROCESS_SOFT_TIME_LIMIT", default=120)
 MEDIA_PROCESS_TIME_LIMIT = env.int("MEDIA_PROCESS_TIME_LIMIT", default=180)
-MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable"
+# Derivative URLs outlive a take-down in caches for at most this long (no
+# `immutable`: a removed post's images must not stay cached for a year).
+MEDIA_CACHE_MAX_AGE_SECONDS = env.int("MEDIA_CACHE_MAX_AGE_SECONDS", default=3600)
+MEDIA_CACHE_CONTROL = f"public, max-age={MEDIA_CACHE_MAX_AGE_SECONDS}"
+# CloudFront distribution in front of MEDIA_PUBLIC_BASE_URL: a take-down invalidates
+# the derivatives' paths there. Empty: no CDN to purge.
+CDN_DISTRIBUTION_ID = env.str("CDN_DISTRIBUTION_ID", default="")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

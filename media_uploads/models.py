@@ -78,6 +78,12 @@ class MediaAsset(models.Model):
     # The Celery task id that holds the processing claim; its redelivery may resume.
     processing_task_id = models.CharField(max_length=64, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Set while the post showing it is taken down: no public derivative exists, and
+    # nothing may derive one until a restore clears it.
+    taken_down_at = models.DateTimeField(null=True, blank=True)
+    # Set when the fair dispatcher sent a process_image task for the current
+    # `uploaded` state; null: waiting for a turn (MEDIA_MAX_PROCESSING_PER_USER).
+    dispatched_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

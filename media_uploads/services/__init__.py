@@ -25,6 +25,11 @@ from media_uploads.services.leases import (
     media_lease_check,
     media_lease_create,
 )
+from media_uploads.services.takedown import (
+    media_release,
+    media_restore,
+    media_take_down,
+)
 from media_uploads.services.usage import media_in_use_condition_register
 
 __all__ = (
@@ -44,6 +49,9 @@ __all__ = (
     "media_delete",
     "media_lease_check",
     "media_lease_create",
+    "media_release",
+    "media_restore",
+    "media_take_down",
     "media_stored_keys",
     "media_in_use_condition_register",
     "media_update",

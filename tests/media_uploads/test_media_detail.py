@@ -45,7 +45,7 @@ def test_ready_media_shows_dimensions_blurhash_and_variant_urls(
     served = requests.get(w640["url"], timeout=10)
     assert served.status_code == 200
     assert served.headers["Content-Type"] == "image/webp"
-    assert served.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert served.headers["Cache-Control"] == "public, max-age=3600"
     assert len(served.content) == w640["size_bytes"]
     with Image.open(io.BytesIO(served.content)) as image:
         assert image.size == (w640["width"], w640["height"])
