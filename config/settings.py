@@ -299,10 +299,16 @@ DRAFT_REVISION_INTERVAL = env.int("DRAFT_REVISION_INTERVAL", default=60)
 DRAFT_REVISIONS_KEPT = env.int("DRAFT_REVISIONS_KEPT", default=50)
 DRAFT_MAX_LIVE_PER_USER = env.int("DRAFT_MAX_LIVE_PER_USER", default=1000)
 DRAFT_DELETED_RETENTION_DAYS = env.int("DRAFT_DELETED_RETENTION_DAYS", default=30)
+# Deleted drafts kept per user for restore; deleting one more purges the oldest.
+DRAFT_MAX_DELETED_PER_USER = env.int("DRAFT_MAX_DELETED_PER_USER", default=100)
 IDEMPOTENCY_KEY_TTL_SECONDS = env.int("IDEMPOTENCY_KEY_TTL_SECONDS", default=24 * 3600)
 # A key still "in progress" after this long belongs to a request that died; another
 # request with the same key may take it over.
 IDEMPOTENCY_LOCK_SECONDS = env.int("IDEMPOTENCY_LOCK_SECONDS", default=60)
+# A response larger than this (as JSON) is remembered as its id and status only.
+IDEMPOTENCY_MAX_RESPONSE_BYTES = env.int(
+    "IDEMPOTENCY_MAX_RESPONSE_BYTES", default=16 * 1024
+)
 
 CELERY_BEAT_SCHEDULE.update(
     {
@@ -326,6 +332,8 @@ MEDIA_ALLOWED_CONTENT_TYPES = (
 )
 MEDIA_MAX_BYTES = env.int("MEDIA_MAX_BYTES", default=20 * 1024 * 1024)
 MEDIA_MAX_PENDING = env.int("MEDIA_MAX_PENDING", default=50)
+# Bytes a user may lease per UTC day (charged at lease time; failed junk counts).
+MEDIA_DAILY_BYTES = env.int("MEDIA_DAILY_BYTES", default=2 * 1024**3)
 # Assets of one user queued or processing at once; the rest wait as `uploaded`.
 MEDIA_MAX_PROCESSING_PER_USER = env.int("MEDIA_MAX_PROCESSING_PER_USER", default=4)
 MEDIA_MAX_PER_DRAFT = env.int("MEDIA_MAX_PER_DRAFT", default=20)

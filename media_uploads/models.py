@@ -149,3 +149,30 @@ class StoredObjectDeletion(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class UploadQuotaUsage(models.Model):
+    """Bytes a user leased on one UTC day, against MEDIA_DAILY_BYTES.
+
+    Charged when a lease is given, whatever becomes of the upload (failed or deleted
+    junk counts), by one conditional upsert (services.quota).
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+    day = models.DateField()
+    used_bytes = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "day"], name="upload_quota_owner_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id} {self.day}: {self.used_bytes} B"

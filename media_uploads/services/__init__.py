@@ -18,6 +18,7 @@ from media_uploads.services.errors import (
     UnsupportedMediaType,
     UploadMismatch,
     UploadMissing,
+    UploadQuotaExceeded,
 )
 from media_uploads.services.leases import (
     Lease,
@@ -43,6 +44,7 @@ __all__ = (
     "UnsupportedMediaType",
     "UploadMismatch",
     "UploadMissing",
+    "UploadQuotaExceeded",
     "filename_sanitize",
     "media_cleanup",
     "media_complete",
