@@ -10,6 +10,7 @@ import contextlib
 import os
 import secrets
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -78,7 +79,25 @@ INSTALLED_APPS = [
     "drafts",
     "media_uploads",
     "poster",
+    "axes",
 ]
+
+# Admin login: django-axes counts failures per (username, client address) pair and
+# locks that pair out for ADMIN_LOGIN_COOLOFF_MINUTES after ADMIN_LOGIN_FAILURE_LIMIT
+# failures (429). The pair, not the username alone, so nobody can lock staff out
+# from elsewhere. Staff clear a lockout with `manage.py axes_reset`. The address is
+# REMOTE_ADDR: behind a proxy, the proxy must pass the client's address through.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(
+    minutes=env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15)
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
 
 MIDDLEWARE = [
     "config.request_logging.RequestLoggingMiddleware",
@@ -92,6 +111,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.api_errors.ApiExceptionMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -1,6 +1,7 @@
 from io import StringIO
 
 from django.core.management import call_command
+from django.http import HttpRequest
 from rest_framework.authtoken.models import Token
 
 
@@ -23,7 +24,10 @@ def test_create_api_user_with_password_allows_admin_login(db, client):
         stdout=StringIO(), stderr=StringIO(),
     )  # fmt: skip
 
-    logged_in = client.login(username="carol", password="pw-for-carol-123")
+    # django-axes needs the request to count failures by address.
+    logged_in = client.login(
+        request=HttpRequest(), username="carol", password="pw-for-carol-123"
+    )
 
     assert logged_in is True
     assert client.get("/admin/").status_code == 200
