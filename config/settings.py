@@ -204,6 +204,9 @@ API_THROTTLE_RATES = {
     "publish": env.str("THROTTLE_PUBLISH", default="30/min"),
 }
 
+# API tokens expire this many days after they are issued; empty: never.
+API_TOKEN_TTL_DAYS = int(env.str("API_TOKEN_TTL_DAYS", default="90") or 0) or None
+
 # API request bodies past this get 413 request_too_large before anything reads them
 # (the local storage upload endpoint has its own, signed limit).
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=512 * 1024)

@@ -3,7 +3,7 @@
 A post changes only through its moderation actions (`post_remove`, `post_restore`),
 so the post change page is read-only. Each action asks for a reason and records it:
 a removal on the post itself, both in the post's admin history. API tokens are
-managed by DRF's own TokenAdmin (create, and revoke by deleting).
+managed in core's admin (issue, shown once; revoke).
 """
 
 from django import forms

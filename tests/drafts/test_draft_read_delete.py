@@ -37,10 +37,10 @@ def test_a_304_reads_the_draft_and_nothing_else(api, draft):
     tables = {
         table
         for query in queries
-        for table in ("authtoken_token", "drafts_draft", "media_uploads_mediaasset")
+        for table in ("core_apitoken", "drafts_draft", "media_uploads_mediaasset")
         if f'"{table}"' in query["sql"]
     }
-    assert tables == {"authtoken_token", "drafts_draft"}
+    assert tables == {"core_apitoken", "drafts_draft"}
 
 
 def test_list_shows_live_drafts_most_recently_updated_first_by_cursor(api, user):
