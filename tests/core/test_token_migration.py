@@ -11,7 +11,9 @@ AFTER = [("core", "0003_hash_existing_tokens")]
 def migrate(targets):
     executor = MigrationExecutor(connection)
     executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
+    return executor.loader.project_state(
+        [*targets, ("authtoken", "0003_tokenproxy")]
+    ).apps
 
 
 def test_existing_plain_tokens_become_digests_and_keep_working(transactional_db):
