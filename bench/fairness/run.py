@@ -39,6 +39,8 @@ import end_to_end  # noqa: E402  (bench/images/end_to_end.py: workers, photos, p
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TARGET_RATIO = 3.0
+# The media queue's Redis lists, one per priority step (see services.queueing).
+MEDIA_QUEUE_LISTS = ("media", *(f"media\x06\x16{step}" for step in (3, 6, 9)))
 
 
 def flood_sampler(owner_id: int, stop: threading.Event, most: list[int]) -> None:
@@ -74,7 +76,7 @@ def bench(arguments: argparse.Namespace, workdir: Path) -> dict:
         env=env,
         check=True,
     )
-    redis.Redis.from_url(arguments.redis_url).delete("media")
+    redis.Redis.from_url(arguments.redis_url).delete(*MEDIA_QUEUE_LISTS)
     os.environ.update(env)
     sys.path.insert(0, str(REPO_ROOT))
     import django
@@ -156,7 +158,7 @@ def main() -> None:
 
         connections.close_all()
         end_to_end.database_execute("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-        redis.Redis.from_url(arguments.redis_url).delete("media")
+        redis.Redis.from_url(arguments.redis_url).delete(*MEDIA_QUEUE_LISTS)
     idle = statistics.median(results["idle_ms"])
     flooded_ms = [sample["ms"] for sample in results["flooded"]]
     flooded = statistics.median(flooded_ms)

@@ -7,6 +7,10 @@ the owner's assets settles (ready, failed, deleted), when staff reprocess or res
 and from the periodic sweep as a backstop, so nothing waits forever. An advisory lock
 per owner serializes the count and the claim, so two dispatchers never both take the
 same free slot; the claim itself is a conditional update.
+
+An owner's first turn is sent at the broker's first priority and each further turn
+one step lower (Redis: 0, 3, 6, 9), so another user's single photo is taken before a
+flood's queued extra turns instead of waiting behind them.
 """
 
 from functools import partial
@@ -19,6 +23,10 @@ from django.utils import timezone
 from core.locks import user_dispatch_lock
 from media_uploads.models import MediaAsset, MediaStatus
 from media_uploads.services.dispatch import media_process_enqueue
+
+# kombu's Redis transport keeps a list per priority step (0, 3, 6, 9); 0 goes first.
+PRIORITY_STEP = 3
+LOWEST_PRIORITY = 9
 
 # Dispatched and not yet settled: the asset holds one of its owner's turns.
 HOLDS_A_TURN = Q(status=MediaStatus.PROCESSING) | Q(
@@ -35,7 +43,8 @@ def media_dispatch_waiting(*, owner_id: int) -> int:
     return how many were sent (after commit)."""
     user_dispatch_lock(owner_id)
     owned = MediaAsset.objects.filter(owner_id=owner_id)
-    free = settings.MEDIA_MAX_PROCESSING_PER_USER - owned.filter(HOLDS_A_TURN).count()
+    held = owned.filter(HOLDS_A_TURN).count()
+    free = settings.MEDIA_MAX_PROCESSING_PER_USER - held
     if free <= 0:
         return 0
     waiting = list(
@@ -49,7 +58,10 @@ def media_dispatch_waiting(*, owner_id: int) -> int:
         if MediaAsset.objects.filter(WAITING_FOR_A_TURN, id=asset_id).update(
             dispatched_at=now, updated_at=now
         ):
-            transaction.on_commit(partial(media_process_enqueue, asset_id))
+            priority = min(PRIORITY_STEP * (held + dispatched), LOWEST_PRIORITY)
+            transaction.on_commit(
+                partial(media_process_enqueue, asset_id, priority=priority)
+            )
             dispatched += 1
     return dispatched
 

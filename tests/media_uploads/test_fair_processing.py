@@ -15,7 +15,7 @@ from media_uploads.services.queueing import HOLDS_A_TURN
 from media_uploads.services.sweep import media_sweep_stuck
 from tests.conftest import token_client, wait_until
 from tests.media_uploads import image_factory
-from tests.storage import queued_process_image_ids
+from tests.storage import MEDIA_QUEUE_LISTS, queued_process_image_ids
 
 
 def stored_uploads(user, storage, tmp_path, count: int) -> list[MediaAsset]:
@@ -62,6 +62,11 @@ def test_a_flood_queues_four_and_another_users_photo_is_queued_at_once(
     # The first four of the flood and the other user's photo; six wait their turn.
     assert sorted(queued_process_image_ids(media_queue)) == sorted(
         [*(str(a.id) for a in flood[:4]), str(photo.id)]
+    )
+    # The flooder's first turn and the other user's photo are taken first; the
+    # flooder's further turns wait at lower priorities.
+    assert sorted(queued_process_image_ids(media_queue, ("media",))) == sorted(
+        [str(flood[0].id), str(photo.id)]
     )
     waiting = MediaAsset.objects.filter(owner=user, dispatched_at__isnull=True)
     assert sorted(waiting.values_list("id", flat=True)) == sorted(
@@ -132,7 +137,7 @@ def test_the_sweep_dispatches_uploads_left_waiting_with_free_turns(
     api.post(f"/api/v1/media/{asset.id}/complete/")
     # As if the dispatch after commit was lost with its process.
     MediaAsset.objects.filter(id=asset.id).update(dispatched_at=None)
-    media_queue.delete("media")
+    media_queue.delete(*MEDIA_QUEUE_LISTS)
 
     report = media_sweep_stuck()
 
