@@ -51,6 +51,7 @@ from media_uploads.services import (
     UnsupportedMediaType,
     UploadMismatch,
     UploadMissing,
+    UploadQuotaExceeded,
 )
 from poster.services import (
     DraftAlreadyPublished,
@@ -86,6 +87,7 @@ ERROR_STATUSES: dict[type[DomainError], int] = {
     UnsupportedMediaType: 415,
     FileTooLarge: 413,
     TooManyPendingUploads: 429,
+    UploadQuotaExceeded: 429,
     UploadMissing: 409,
     UploadMismatch: 422,
     LeaseExpired: 410,

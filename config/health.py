@@ -3,6 +3,8 @@
 `/healthz` answers while the process can serve at all and touches nothing else, so an
 orchestrator never restarts a healthy web process because a dependency is down.
 `/readyz` asks the database, the broker and the storage, and names each one that fails.
+Only staff and callers on the loopback address see why (exception texts can name
+hosts, paths and credentials' owners); everyone else sees the names alone.
 """
 
 import logging
@@ -43,6 +45,15 @@ READINESS_CHECKS = {
 }
 
 
+LOOPBACK_ADDRESSES = ("127.0.0.1", "::1")
+
+
+def _may_see_details(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    is_staff = bool(user and user.is_authenticated and user.is_staff)
+    return is_staff or request.META.get("REMOTE_ADDR") in LOOPBACK_ADDRESSES
+
+
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
@@ -58,5 +69,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
             logger.warning("readiness check %s failed: %r", name, error)
             failing[name] = f"{type(error).__name__}: {error}"[:300]
     if failing:
+        if not _may_see_details(request):
+            failing = dict.fromkeys(failing, "unavailable")
         return JsonResponse({"status": "unavailable", "failing": failing}, status=503)
     return JsonResponse({"status": "ok"})

@@ -10,6 +10,7 @@ import contextlib
 import os
 import secrets
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -78,10 +79,29 @@ INSTALLED_APPS = [
     "drafts",
     "media_uploads",
     "poster",
+    "axes",
 ]
+
+# Admin login: django-axes counts failures per (username, client address) pair and
+# locks that pair out for ADMIN_LOGIN_COOLOFF_MINUTES after ADMIN_LOGIN_FAILURE_LIMIT
+# failures (429). The pair, not the username alone, so nobody can lock staff out
+# from elsewhere. Staff clear a lockout with `manage.py axes_reset`. The address is
+# REMOTE_ADDR: behind a proxy, the proxy must pass the client's address through.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(
+    minutes=env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15)
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
 
 MIDDLEWARE = [
     "config.request_logging.RequestLoggingMiddleware",
+    "config.request_limits.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -91,6 +111,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.api_errors.ApiExceptionMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -181,6 +203,13 @@ API_THROTTLE_RATES = {
     "leases": env.str("THROTTLE_LEASES", default="120/min"),
     "publish": env.str("THROTTLE_PUBLISH", default="30/min"),
 }
+
+# API tokens expire this many days after they are issued; empty: never.
+API_TOKEN_TTL_DAYS = int(env.str("API_TOKEN_TTL_DAYS", default="90") or 0) or None
+
+# API request bodies past this get 413 request_too_large before anything reads them
+# (the local storage upload endpoint has its own, signed limit).
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=512 * 1024)
 
 # The cache holds throttle counters; all web processes must share it. The embedded
 # default is a file cache under var/cache; production uses redis://.
@@ -294,10 +323,16 @@ DRAFT_REVISION_INTERVAL = env.int("DRAFT_REVISION_INTERVAL", default=60)
 DRAFT_REVISIONS_KEPT = env.int("DRAFT_REVISIONS_KEPT", default=50)
 DRAFT_MAX_LIVE_PER_USER = env.int("DRAFT_MAX_LIVE_PER_USER", default=1000)
 DRAFT_DELETED_RETENTION_DAYS = env.int("DRAFT_DELETED_RETENTION_DAYS", default=30)
+# Deleted drafts kept per user for restore; deleting one more purges the oldest.
+DRAFT_MAX_DELETED_PER_USER = env.int("DRAFT_MAX_DELETED_PER_USER", default=100)
 IDEMPOTENCY_KEY_TTL_SECONDS = env.int("IDEMPOTENCY_KEY_TTL_SECONDS", default=24 * 3600)
 # A key still "in progress" after this long belongs to a request that died; another
 # request with the same key may take it over.
 IDEMPOTENCY_LOCK_SECONDS = env.int("IDEMPOTENCY_LOCK_SECONDS", default=60)
+# A response larger than this (as JSON) is remembered as its id and status only.
+IDEMPOTENCY_MAX_RESPONSE_BYTES = env.int(
+    "IDEMPOTENCY_MAX_RESPONSE_BYTES", default=16 * 1024
+)
 
 CELERY_BEAT_SCHEDULE.update(
     {
@@ -321,6 +356,10 @@ MEDIA_ALLOWED_CONTENT_TYPES = (
 )
 MEDIA_MAX_BYTES = env.int("MEDIA_MAX_BYTES", default=20 * 1024 * 1024)
 MEDIA_MAX_PENDING = env.int("MEDIA_MAX_PENDING", default=50)
+# Bytes a user may lease per UTC day (charged at lease time; failed junk counts).
+MEDIA_DAILY_BYTES = env.int("MEDIA_DAILY_BYTES", default=2 * 1024**3)
+# Assets of one user queued or processing at once; the rest wait as `uploaded`.
+MEDIA_MAX_PROCESSING_PER_USER = env.int("MEDIA_MAX_PROCESSING_PER_USER", default=4)
 MEDIA_MAX_PER_DRAFT = env.int("MEDIA_MAX_PER_DRAFT", default=20)
 MEDIA_LEASE_SECONDS = env.int("MEDIA_LEASE_SECONDS", default=900)
 MEDIA_UNATTACHED_MAX_AGE_SECONDS = env.int(
@@ -353,7 +392,13 @@ MEDIA_PROCESS_MAX_RETRIES = env.int("MEDIA_PROCESS_MAX_RETRIES", default=5)
 MEDIA_RETRY_BASE_SECONDS = env.float("MEDIA_RETRY_BASE_SECONDS", default=5.0)
 MEDIA_PROCESS_SOFT_TIME_LIMIT = env.int("MEDIA_PROCESS_SOFT_TIME_LIMIT", default=120)
 MEDIA_PROCESS_TIME_LIMIT = env.int("MEDIA_PROCESS_TIME_LIMIT", default=180)
-MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable"
+# Derivative URLs outlive a take-down in caches for at most this long (no
+# `immutable`: a removed post's images must not stay cached for a year).
+MEDIA_CACHE_MAX_AGE_SECONDS = env.int("MEDIA_CACHE_MAX_AGE_SECONDS", default=3600)
+MEDIA_CACHE_CONTROL = f"public, max-age={MEDIA_CACHE_MAX_AGE_SECONDS}"
+# CloudFront distribution in front of MEDIA_PUBLIC_BASE_URL: a take-down invalidates
+# the derivatives' paths there. Empty: no CDN to purge.
+CDN_DISTRIBUTION_ID = env.str("CDN_DISTRIBUTION_ID", default="")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.db import transaction
-from rest_framework.authtoken.models import Token
+
+from core.tokens import api_token_issue
 
 
 @dataclass(frozen=True)
@@ -23,10 +24,12 @@ def api_user_ensure(
     is_superuser: bool = False,
     password: str | None = None,
 ) -> ApiUserCredentials:
-    """Create the user and its API token if missing; safe to call again and again.
+    """Create the user if missing and issue it a new API token; safe to repeat.
 
-    An existing user keeps its token. A given password is (re)set, so a demo user's
-    printed password is always the one that works.
+    Tokens are stored as digests, so an earlier key cannot be shown again: each call
+    issues a new one (earlier ones keep working until they expire or are revoked). A
+    given password is (re)set, so a demo user's printed password is always the one
+    that works.
     """
     user_model = get_user_model()
     user, was_created = user_model.objects.get_or_create(username=username)
@@ -45,5 +48,5 @@ def api_user_ensure(
         changed_fields.append("password")
     if changed_fields:
         user.save(update_fields=changed_fields)
-    token, _ = Token.objects.get_or_create(user=user)
-    return ApiUserCredentials(user=user, token=token.key, was_created=was_created)
+    issued = api_token_issue(user=user, name="create_api_user")
+    return ApiUserCredentials(user=user, token=issued.key, was_created=was_created)

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -121,13 +122,30 @@ def _claim_against(
     raise IdempotencyRequestInProgress()
 
 
+# What a replay of a response too large to keep carries: enough to find the
+# resource (also in the Location and ETag headers), which the client can GET.
+SUMMARY_FIELDS = ("id", "status", "version")
+
+
+def stored_body(body: Any) -> Any:
+    """`body` if it fits IDEMPOTENCY_MAX_RESPONSE_BYTES, else its summary, marked
+    `"replay_truncated": true`, so a key never holds a large answer for a day."""
+    size = len(json.dumps(body, cls=DjangoJSONEncoder).encode())
+    if size <= settings.IDEMPOTENCY_MAX_RESPONSE_BYTES:
+        return body
+    fields = body if isinstance(body, dict) else {}
+    summary = {name: fields[name] for name in SUMMARY_FIELDS if name in fields}
+    summary = json.loads(json.dumps(summary, cls=DjangoJSONEncoder))
+    return {**summary, "replay_truncated": True}
+
+
 def idempotency_key_complete(
     *, owner: AbstractBaseUser, scope: str, key: str, response: StoredResponse
 ) -> None:
     IdempotencyKey.objects.filter(owner=owner, scope=scope, key=key).update(
         state=IdempotencyKeyState.COMPLETED,
         response_status=response.response_status,
-        response_body=response.body,
+        response_body=stored_body(response.body),
         response_headers=response.headers,
     )
 

@@ -25,3 +25,18 @@ def user_lock(user: AbstractBaseUser) -> None:
 def user_lock_key(user_id: int) -> int:
     """The advisory-lock key of `user_lock`, for SQL that takes the lock itself."""
     return USER_LIMIT_LOCK_BASE + user_id
+
+
+# Per-user dispatch locks take the keys 2 * 2**32 + user id.
+USER_DISPATCH_LOCK_BASE = 2 << 32
+
+
+def user_dispatch_lock(user_id: int) -> None:
+    """Serialize, until the transaction ends, the dispatchers of one user's uploads
+    (see media_uploads.services.queueing); a no-op on SQLite, as `user_lock`."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s)", [USER_DISPATCH_LOCK_BASE + user_id]
+        )

@@ -33,3 +33,29 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key}"
+
+
+class ApiToken(models.Model):
+    """An API token, stored as the SHA-256 digest of its key only.
+
+    The key is 160 random bits shown once, at creation; a stolen database cannot be
+    replayed against the API. `prefix` (the key's first 8 hex digits) lets a person
+    recognise a token in the admin. A token works until `expires_at` (none: never)
+    or until it is revoked.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, blank=True)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=8, editable=False)
+    created_at = models.DateTimeField(editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name or self.user_id})"

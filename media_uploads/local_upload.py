@@ -17,6 +17,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from core.api.authentication import PreparedTokenAuthentication
 from core.api.errors import error_body
+from media_uploads.models import MediaAsset, MediaStatus
 from media_uploads.storage import get_storage
 from media_uploads.storage.base import CHUNK_BYTES, original_key_owner_id
 from media_uploads.storage.local import (
@@ -24,6 +25,7 @@ from media_uploads.storage.local import (
     LocalStorage,
     UploadGrant,
     UploadRejected,
+    access_denied,
 )
 
 
@@ -73,6 +75,11 @@ def local_upload(request: HttpRequest) -> HttpResponse:
         return response
     try:
         grant = storage.upload_grant(request.GET.get("token", ""))
+        if not MediaAsset.objects.filter(
+            original_key=grant.key, status=MediaStatus.AWAITING_UPLOAD
+        ).exists():
+            # Deleted, expired or already uploaded: the grant outlived its lease.
+            raise access_denied("The upload lease is no longer valid.")
         user_id = _authenticated_user_id(request)
         if user_id is not None and user_id != original_key_owner_id(grant.key):
             # Another user's upload does not exist for this caller.

@@ -78,6 +78,12 @@ class MediaAsset(models.Model):
     # The Celery task id that holds the processing claim; its redelivery may resume.
     processing_task_id = models.CharField(max_length=64, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Set while the post showing it is taken down: no public derivative exists, and
+    # nothing may derive one until a restore clears it.
+    taken_down_at = models.DateTimeField(null=True, blank=True)
+    # Set when the fair dispatcher sent a process_image task for the current
+    # `uploaded` state; null: waiting for a turn (MEDIA_MAX_PROCESSING_PER_USER).
+    dispatched_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -143,3 +149,30 @@ class StoredObjectDeletion(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class UploadQuotaUsage(models.Model):
+    """Bytes a user leased on one UTC day, against MEDIA_DAILY_BYTES.
+
+    Charged when a lease is given, whatever becomes of the upload (failed or deleted
+    junk counts), by one conditional upsert (services.quota).
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+    day = models.DateField()
+    used_bytes = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "day"], name="upload_quota_owner_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id} {self.day}: {self.used_bytes} B"

@@ -102,4 +102,8 @@ def media_process_task(self, asset_id: str) -> str:
 @shared_task(name=task_names.SWEEP_STUCK)
 def media_sweep_stuck_task() -> dict:
     report = media_sweep_stuck()
-    return {"requeued": report.requeued, "failed": report.failed}
+    return {
+        "requeued": report.requeued,
+        "failed": report.failed,
+        "dispatched": report.dispatched,
+    }

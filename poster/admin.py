@@ -3,12 +3,13 @@
 A post changes only through its moderation actions (`post_remove`, `post_restore`),
 so the post change page is read-only. Each action asks for a reason and records it:
 a removal on the post itself, both in the post's admin history. API tokens are
-managed by DRF's own TokenAdmin (create, and revoke by deleting).
+managed in core's admin (issue, shown once; revoke).
 """
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Prefetch, QuerySet
+from django.db.models import CharField, Exists, OuterRef, Prefetch, QuerySet, Value
+from django.db.models.functions import Cast, Concat
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
@@ -25,7 +26,8 @@ from media_uploads.admin import (
     thumbnail,
     thumbnails_prefetch,
 )
-from poster.models import Community, Post, PostMedia
+from media_uploads.models import MediaVariant, StoredObjectDeletion
+from poster.models import Community, Post, PostMedia, PostStatus
 from poster.moderation import post_remove, post_restore
 
 admin.site.site_header = "poster admin"
@@ -52,6 +54,24 @@ class CommunityAdmin(admin.ModelAdmin):
     list_filter = ("is_active",)
     search_fields = ("name", "title")
     ordering = ("name",)
+
+
+def media_still_public() -> Exists:
+    """Whether any derivative of the post's media may still be served: a variant row
+    remains, or a deletion of one is recorded and storage has not yet confirmed it."""
+    with_prefix = PostMedia.objects.filter(post=OuterRef("pk")).annotate(
+        public_prefix=Concat(Value("media/"), Cast("asset_id", CharField()), Value("/"))
+    )
+    return Exists(
+        with_prefix.filter(
+            Exists(MediaVariant.objects.filter(asset_id=OuterRef("asset_id")))
+            | Exists(
+                StoredObjectDeletion.objects.filter(
+                    key__startswith=OuterRef("public_prefix")
+                )
+            )
+        )
+    )
 
 
 def media_prefetch() -> Prefetch:
@@ -99,6 +119,7 @@ class PostAdmin(ActionsOnlyAdmin):
         "title",
         "media_column",
         "status",
+        "media_reachable",
         "community",
         "author",
         "published_at",
@@ -128,6 +149,8 @@ class PostAdmin(ActionsOnlyAdmin):
         "removed_by",
         "removed_at",
         "removed_reason",
+        "is_deleted_by_author",
+        "media_reachable",
         "created_at",
         "updated_at",
     )
@@ -139,6 +162,7 @@ class PostAdmin(ActionsOnlyAdmin):
             .get_queryset(request)
             .select_related("author", "community")
             .prefetch_related(media_prefetch())
+            .annotate(is_media_public=media_still_public())
         )
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
@@ -151,6 +175,14 @@ class PostAdmin(ActionsOnlyAdmin):
             " ", "{}", ((thumbnail(use.asset),) for use in post.media.all())
         )
 
+    @admin.display(description="removed media reachable", boolean=True)
+    def media_reachable(self, post: Post) -> bool | None:
+        """For a removed post: True while any of its images can still be fetched
+        (the take-down has not been confirmed by storage); blank for other posts."""
+        if post.status != PostStatus.REMOVED:
+            return None
+        return post.is_media_public
+
     @admin.action(description="Remove with a reason", permissions=["change"])
     def remove(
         self, request: HttpRequest, queryset: QuerySet
@@ -162,7 +194,8 @@ class PostAdmin(ActionsOnlyAdmin):
             action="remove",
             title="Remove posts",
             explanation="These posts will be hidden from everyone but their "
-            "authors and staff.",
+            "authors and staff, and their images deleted from public storage "
+            "(the originals are kept for a restore).",
         )
         if isinstance(reason, TemplateResponse):
             return reason

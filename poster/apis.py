@@ -203,6 +203,12 @@ class PostDeleteApi(APIView):
     @extend_schema(
         operation_id="posts_delete",
         summary="Delete your post",
+        description=(
+            "Removes the post and takes its images down before answering: their "
+            "public variant URLs stop serving (404 locally, 403/404 on S3, CDN "
+            "purged when configured). The media are released: delete them with "
+            "DELETE /api/v1/media/{id}/, or cleanup purges them after a day."
+        ),
         responses={204: None, **errors({404: ["not_found"]})},
     )
     def delete(self, request: Request, post_id) -> Response:

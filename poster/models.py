@@ -40,6 +40,14 @@ class PostStatus(models.TextChoices):
     REMOVED = "removed", "Removed"
 
 
+# Statuses in which a post shows (or is about to show) its media.
+LIVE_POST_STATUSES = (
+    PostStatus.SCHEDULED,
+    PostStatus.PENDING_MEDIA,
+    PostStatus.PUBLISHED,
+)
+
+
 class Post(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     author = models.ForeignKey(
@@ -77,6 +85,9 @@ class Post(models.Model):
     )
     removed_at = models.DateTimeField(null=True, blank=True)
     removed_reason = models.CharField(max_length=500, blank=True)
+    # An author's deletion frees the post's media for the author to delete; a staff
+    # removal keeps them (restore, evidence).
+    is_deleted_by_author = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

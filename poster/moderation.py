@@ -1,4 +1,11 @@
-"""Moderation: removing and restoring posts, by staff or by their authors."""
+"""Moderation: removing and restoring posts, by staff or by their authors.
+
+Removing a post takes its media down in the same transaction (media_uploads'
+`media_take_down`): the public derivatives are deleted before the request returns,
+the private originals stay. A staff removal keeps the media locked to the post, for a
+restore (which derives the variants again) and as evidence; an author's deletion
+releases them, so the author can delete them and cleanup purges them.
+"""
 
 from uuid import UUID
 
@@ -7,7 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.models_update import model_update
-from poster.models import Post, PostStatus
+from media_uploads.services import media_release, media_restore, media_take_down
+from poster.models import LIVE_POST_STATUSES, Post, PostMedia, PostStatus
 from poster.services import PostNotFound, post_status_event_record
 
 
@@ -19,7 +27,9 @@ def post_remove(
     reason: str,
     author: AbstractBaseUser | None = None,
 ) -> Post | None:
-    """Remove the post (only `author`'s, if given); None if none is left to remove.
+    """Remove the post and take its media down; with `author`, it is that author
+    deleting their own post, which also releases the media. None if none is left to
+    remove.
 
     A post already removed keeps its first removal: who, when and why.
     """
@@ -34,10 +44,27 @@ def post_remove(
         "removed_by": removed_by,
         "removed_at": timezone.now(),
         "removed_reason": reason,
+        "is_deleted_by_author": author is not None,
     }
     model_update(post, removal, allowed=removal)
+    asset_ids = _media_shown_only_by(post)
+    media_take_down(asset_ids=asset_ids)
+    if author is not None:
+        media_release(asset_ids=asset_ids)
     post_status_event_record(post)
     return post
+
+
+def _media_shown_only_by(post: Post) -> list:
+    """The post's media that no other live post shows (those stay public)."""
+    shown_elsewhere = PostMedia.objects.filter(
+        post__status__in=LIVE_POST_STATUSES
+    ).exclude(post=post)
+    return list(
+        post.media.exclude(asset_id__in=shown_elsewhere.values("asset_id")).values_list(
+            "asset_id", flat=True
+        )
+    )
 
 
 def post_delete_by_author(*, post_id: UUID, author: AbstractBaseUser) -> None:
@@ -55,12 +82,18 @@ def post_delete_by_author(*, post_id: UUID, author: AbstractBaseUser) -> None:
 def post_restore(*, post_id: UUID) -> Post | None:
     """Publish a removed post again, at its first `published_at` (staff repair).
 
-    The removal fields are cleared; the caller records why it was restored. None if
-    the post is not removed or was never published.
+    The removal fields are cleared and its media derived again from their originals;
+    the caller records why it was restored. None if the post is not removed, was
+    never published, or was deleted by its author (whose media may be gone).
     """
     post = (
         Post.objects.select_for_update()
-        .filter(id=post_id, status=PostStatus.REMOVED, published_at__isnull=False)
+        .filter(
+            id=post_id,
+            status=PostStatus.REMOVED,
+            published_at__isnull=False,
+            is_deleted_by_author=False,
+        )
         .first()
     )
     if post is None:
@@ -72,5 +105,6 @@ def post_restore(*, post_id: UUID) -> Post | None:
         "removed_reason": "",
     }
     model_update(post, restoration, allowed=restoration)
+    media_restore(asset_ids=post.media.values_list("asset_id", flat=True))
     post_status_event_record(post)
     return post

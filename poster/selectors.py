@@ -57,9 +57,10 @@ def post_list(
 
 
 def media_shown_by_posts() -> Q:
-    """A condition on MediaAsset: a post that has not failed shows it."""
+    """A condition on MediaAsset: a post shows it that has not failed and was not
+    deleted by its author (a staff removal keeps its media, for restore)."""
     return Q(
-        post_uses__in=PostMedia.objects.exclude(post__status=PostStatus.FAILED).values(
-            "id"
-        )
+        post_uses__in=PostMedia.objects.exclude(post__status=PostStatus.FAILED)
+        .exclude(post__status=PostStatus.REMOVED, post__is_deleted_by_author=True)
+        .values("id")
     )

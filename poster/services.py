@@ -87,7 +87,9 @@ def _publish_validate(draft: Draft, media: list[MediaAsset]) -> Community:
             code="media_count_invalid",
         )
     unusable = [
-        str(asset.id) for asset in media if asset.status in UNUSABLE_MEDIA_STATUSES
+        str(asset.id)
+        for asset in media
+        if asset.status in UNUSABLE_MEDIA_STATUSES or asset.taken_down_at is not None
     ]
     if unusable:
         raise PublishRejected(

@@ -84,18 +84,28 @@ def localstack_storage(settings, localstack_endpoint):
     get_storage.cache_clear()
 
 
+# kombu's Redis transport keeps one list per priority step: "media" for 0, then
+# "media\x06\x163" and so on.
+MEDIA_QUEUE_LISTS = ("media", *(f"media\x06\x16{step}" for step in (3, 6, 9)))
+
+
 @pytest.fixture
 def media_queue():
-    """The Redis list behind the `media` queue, emptied before the test."""
+    """The Redis lists behind the `media` queue, emptied before the test."""
     client = redis.Redis.from_url(django_settings.CELERY_BROKER_URL)
-    client.delete("media")
+    client.delete(*MEDIA_QUEUE_LISTS)
     yield client
-    client.delete("media")
+    client.delete(*MEDIA_QUEUE_LISTS)
 
 
-def queued_process_image_ids(media_queue) -> list[str]:
-    """Asset ids of the process_image messages waiting in the `media` queue."""
-    messages = [json.loads(raw) for raw in media_queue.lrange("media", 0, -1)]
+def queued_process_image_ids(
+    media_queue, names: tuple[str, ...] = MEDIA_QUEUE_LISTS
+) -> list[str]:
+    """Asset ids of the process_image messages waiting in the `media` queue (or in
+    the lists of `names`), list by list in priority order."""
+    messages = [
+        json.loads(raw) for name in names for raw in media_queue.lrange(name, 0, -1)
+    ]
     return [
         json.loads(base64.b64decode(message["body"]))[0][0]
         for message in messages

@@ -4,9 +4,10 @@ This module is also the benchmark server's URLconf (bench/harness/settings.py):
 poster's URLs plus `/bench/baseline/<draft id>/`.
 
 It does what any write endpoint must do and nothing more: the token lookup a plain
-Django view writes with the ORM (the query DRF's TokenAuthentication runs: one SELECT
-joining the user; poster's own PreparedTokenAuthentication runs the same join as
-prepared SQL and spends less CPU on it), a JSON body, one
+Django view writes with the ORM (hash the key, one SELECT of the token by digest
+joining the user, check revocation and expiry; poster's own
+PreparedTokenAuthentication runs the same join as prepared SQL and spends less CPU on
+it), a JSON body, one
 `UPDATE drafts_draft ... RETURNING version` and a small JSON answer. It runs behind the
 same middleware, in the same gunicorn, so the difference to the autosave API is the
 cost of DRF, serializers, the version check and echoing the draft back.
@@ -19,23 +20,30 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from rest_framework.authtoken.models import Token
+
+from core.models import ApiToken
+from core.tokens import token_digest
 
 AUTHORIZATION_SCHEME = "Token "
 
 
 def token_user(request: HttpRequest) -> AbstractBaseUser | None:
-    """The user of `Authorization: Token <key>`, looked up as DRF does it."""
+    """The user of `Authorization: Token <key>`, looked up with the ORM."""
     header = request.headers.get("Authorization", "")
     if not header.startswith(AUTHORIZATION_SCHEME):
         return None
     try:
-        token = Token.objects.select_related("user").get(
-            key=header.removeprefix(AUTHORIZATION_SCHEME)
+        token = ApiToken.objects.select_related("user").get(
+            digest=token_digest(header.removeprefix(AUTHORIZATION_SCHEME))
         )
-    except Token.DoesNotExist:
+    except ApiToken.DoesNotExist:
+        return None
+    if token.revoked_at is not None or (
+        token.expires_at is not None and token.expires_at <= timezone.now()
+    ):
         return None
     return token.user if token.user.is_active else None
 

@@ -29,7 +29,7 @@ def users_create(count: int) -> list[tuple[int, str]]:
     Runs in the server's Django (`manage.py shell`, or the profile)."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-    from rest_framework.authtoken.models import Token
+    from core.tokens import api_token_issue
 
     user_model = get_user_model()
     users = user_model.objects.bulk_create(
@@ -38,10 +38,7 @@ def users_create(count: int) -> list[tuple[int, str]]:
             for n in range(count)
         ]
     )
-    tokens = Token.objects.bulk_create(
-        [Token(key=Token.generate_key(), user=user) for user in users]
-    )
-    return [(token.user.pk, token.key) for token in tokens]
+    return [(user.pk, api_token_issue(user=user).key) for user in users]
 
 
 @dataclass

@@ -141,6 +141,15 @@ def add_common_responses_and_headers(result: dict, **kwargs) -> dict:
                         "content": {"application/json": {"schema": ERROR_REFERENCE}},
                     },
                 )
+            if "requestBody" in operation:
+                responses.setdefault(
+                    "413",
+                    {
+                        "description": "Error code: request_too_large (the body "
+                        "is over API_MAX_BODY_BYTES; it is not read)",
+                        "content": {"application/json": {"schema": ERROR_REFERENCE}},
+                    },
+                )
             header_names = operation.pop("x-response-headers", {})
             for status_code, response in responses.items():
                 names = list(header_names.get(status_code, []))

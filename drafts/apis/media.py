@@ -57,7 +57,11 @@ class MediaLeaseCreateApi(APIView):
                     403: ["draft_media_limit_reached"],
                     413: ["file_too_large"],
                     415: ["unsupported_media_type"],
-                    429: ["too_many_pending_uploads", "throttled"],
+                    429: [
+                        "too_many_pending_uploads",
+                        "upload_quota_exceeded",
+                        "throttled",
+                    ],
                 }
             ),
         },

@@ -33,6 +33,11 @@ def draft_create(*, owner: AbstractBaseUser, changes: DraftChanges) -> Draft:
 
 @transaction.atomic
 def draft_delete(*, draft_id: UUID, owner: AbstractBaseUser) -> None:
+    """Hide the draft (staff can restore it for DRAFT_DELETED_RETENTION_DAYS).
+
+    Only the newest DRAFT_MAX_DELETED_PER_USER deleted drafts are kept; older ones
+    are purged at once, so create-then-delete loops cannot grow the database.
+    """
     deleted = (
         Draft.objects.editable()
         .filter(id=draft_id, owner=owner)
@@ -40,6 +45,10 @@ def draft_delete(*, draft_id: UUID, owner: AbstractBaseUser) -> None:
     )
     if not deleted:
         raise DraftNotFound()
+    beyond_cap = Draft.objects.filter(owner=owner, deleted_at__isnull=False).order_by(
+        "-deleted_at", "-id"
+    )[settings.DRAFT_MAX_DELETED_PER_USER :]
+    Draft.objects.filter(id__in=list(beyond_cap.values_list("id", flat=True))).delete()
 
 
 def draft_undelete(*, draft_id: UUID) -> bool:

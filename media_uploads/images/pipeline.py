@@ -80,6 +80,52 @@ def process_image(
             image.close()
 
 
+class FramesAfterTheFirst:
+    """An animation's frames after the first, decoded and normalized one at a time,
+    when the WebP encoder seeks to each, so no more than one frame is ever held
+    (decoding them all first held ~1 GB for the longest animation the defaults
+    allow).
+
+    It stands, in `append_images`, for an image of `n_frames` frames: Pillow's
+    animated WebP writer (`WebPImagePlugin._save_all`, Pillow 12.2, pinned) reads
+    `n_frames`, then for each frame calls `seek`, reads `mode` and `getim()`, and reads
+    the frame's duration from the `durations` list after adding it, which `seek`
+    appends to.
+    """
+
+    def __init__(
+        self,
+        image: Image.Image,
+        *,
+        frame_count: int,
+        size: tuple[int, int],
+        orientation: int,
+        durations: list[int],
+    ) -> None:
+        self.image = image
+        self.n_frames = frame_count - 1
+        self.size = size
+        self.orientation = orientation
+        self.durations = durations
+        self.pixels = image.width * image.height
+        self.frame: Image.Image | None = None
+
+    def seek(self, index: int) -> None:
+        with decoding():
+            self.image.seek(index + 1)
+            if self.image.width * self.image.height != self.pixels:
+                raise CorruptImage("A frame does not fit the image.")  # canvas grew
+            self.frame = normalize(self.image, self.size, self.orientation)
+        self.durations.append(self.image.info.get("duration", 0))
+
+    @property
+    def mode(self) -> str:
+        return self.frame.mode
+
+    def getim(self):
+        return self.frame.getim()
+
+
 def _process(
     image: Image.Image,
     source_path: Path,
@@ -109,14 +155,19 @@ def _process(
     plan = variant_plan(width, height)
     largest = plan[0][1:]
     with decoding():
-        frames = [normalize(image, largest, orientation)]
-        durations = [image.info.get("duration", 0)]
-        for index in range(1, frame_count):
-            image.seek(index)
-            if image.width * image.height != pixels:  # a GIF frame grew the canvas
-                raise CorruptImage("A frame does not fit the image.")
-            frames.append(normalize(image, largest, orientation))
-            durations.append(image.info.get("duration", 0))
+        frames: list = [normalize(image, largest, orientation)]
+    durations = [image.info.get("duration", 0)]
+    if frame_count > 1:
+        # The other frames are decoded one at a time while the encoder takes them.
+        frames.append(
+            FramesAfterTheFirst(
+                image,
+                frame_count=frame_count,
+                size=largest,
+                orientation=orientation,
+                durations=durations,
+            )
+        )
     # A GIF without a loop count plays once; WebP's loop=0 would mean forever.
     loop = image.info.get("loop", 1 if image.format == "GIF" else 0)
 

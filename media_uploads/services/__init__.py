@@ -18,12 +18,18 @@ from media_uploads.services.errors import (
     UnsupportedMediaType,
     UploadMismatch,
     UploadMissing,
+    UploadQuotaExceeded,
 )
 from media_uploads.services.leases import (
     Lease,
     filename_sanitize,
     media_lease_check,
     media_lease_create,
+)
+from media_uploads.services.takedown import (
+    media_release,
+    media_restore,
+    media_take_down,
 )
 from media_uploads.services.usage import media_in_use_condition_register
 
@@ -38,12 +44,16 @@ __all__ = (
     "UnsupportedMediaType",
     "UploadMismatch",
     "UploadMissing",
+    "UploadQuotaExceeded",
     "filename_sanitize",
     "media_cleanup",
     "media_complete",
     "media_delete",
     "media_lease_check",
     "media_lease_create",
+    "media_release",
+    "media_restore",
+    "media_take_down",
     "media_stored_keys",
     "media_in_use_condition_register",
     "media_update",

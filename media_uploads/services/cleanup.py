@@ -15,6 +15,7 @@ from media_uploads.services.errors import (
     StorageUnavailableError,
     UploadMismatch,
 )
+from media_uploads.services.quota import upload_quota_purge
 from media_uploads.services.usage import media_in_use_condition
 
 
@@ -69,4 +70,5 @@ def media_cleanup(*, now: datetime | None = None) -> CleanupReport:
             deleted += 1
         except (MediaNotFound, MediaInUse):
             continue
+    upload_quota_purge(now=now)
     return CleanupReport(completed=completed, expired=expired, deleted=deleted)

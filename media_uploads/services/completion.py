@@ -1,4 +1,4 @@
-"""Completion: check the stored object, then enqueue processing exactly once.
+"""Completion: check the stored object, then queue processing exactly once.
 
 State moves by conditional updates (`... WHERE status = 'awaiting_upload'`), so
 repeated or concurrent calls enqueue nothing more.
@@ -14,13 +14,13 @@ from django.utils import timezone
 from media_uploads.models import MediaAsset, MediaStatus
 from media_uploads.selectors import MediaNotFound, media_get
 from media_uploads.services.deletion import stored_objects_delete_later
-from media_uploads.services.dispatch import media_process_enqueue
 from media_uploads.services.errors import (
     LeaseExpired,
     StorageUnavailableError,
     UploadMismatch,
     UploadMissing,
 )
+from media_uploads.services.queueing import media_dispatch_waiting_after_commit
 from media_uploads.storage import get_storage
 from media_uploads.storage.base import StorageUnavailable
 
@@ -80,7 +80,8 @@ def media_upload_accept(
             id=asset.id, status=MediaStatus.AWAITING_UPLOAD
         ).update(status=MediaStatus.UPLOADED, uploaded_at=now, updated_at=now)
         if accepted:
-            transaction.on_commit(lambda: media_process_enqueue(asset.id))
+            # Into the owner's line: sent now if they have a free turn, else later.
+            media_dispatch_waiting_after_commit(asset.owner_id)
     try:
         asset.refresh_from_db()
     except MediaAsset.DoesNotExist as error:  # deleted meanwhile

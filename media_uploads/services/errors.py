@@ -42,3 +42,8 @@ class StorageUnavailableError(Unavailable):
 
     def __init__(self) -> None:
         super().__init__(retry_after_seconds=5)
+
+
+class UploadQuotaExceeded(TooManyRequests):
+    code = "upload_quota_exceeded"
+    message = "You have used today's upload allowance; try again tomorrow (UTC)."

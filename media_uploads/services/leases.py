@@ -20,6 +20,7 @@ from media_uploads.services.errors import (
     TooManyPendingUploads,
     UnsupportedMediaType,
 )
+from media_uploads.services.quota import upload_quota_charge, upload_quota_refund
 from media_uploads.services.statements import (
     media_asset_insert_within_pending_limit,
 )
@@ -61,7 +62,7 @@ def media_lease_create(
     draft_id: UUID | None = None,
     position: int | None = None,
 ) -> Lease:
-    """Lease an upload under the owner's limit of unfinished leases.
+    """Lease an upload under the owner's limit of unfinished leases and daily bytes.
 
     `draft_id` and `position` say which draft holds the media and where; the caller
     (drafts) has checked and locked that draft in its transaction.
@@ -83,10 +84,12 @@ def media_lease_create(
         created_at=now,
         updated_at=now,
     )
+    upload_quota_charge(owner_id=owner.pk, size_bytes=size_bytes, now=now)
     is_inserted = media_asset_insert_within_pending_limit(
         asset, limit=settings.MEDIA_MAX_PENDING, now=now
     )
     if not is_inserted:
+        upload_quota_refund(owner_id=owner.pk, size_bytes=size_bytes, day=now.date())
         raise TooManyPendingUploads(retry_after_seconds=settings.MEDIA_LEASE_SECONDS)
     upload = get_storage().upload_instruction(
         key=asset.original_key,

@@ -45,6 +45,7 @@ from media_uploads.models import (
     MediaVariant,
 )
 from media_uploads.services.deletion import stored_objects_delete_later
+from media_uploads.services.queueing import media_dispatch_waiting_after_commit
 from media_uploads.storage import get_storage
 from media_uploads.storage.base import ObjectMissing, ObjectTooLarge
 
@@ -83,7 +84,10 @@ def media_process_claim(
         | Q(status=MediaStatus.PROCESSING, processing_task_id=task_id)
         | stuck_in_processing(now)
     )
-    claimed = MediaAsset.objects.filter(claimable, id=asset_id).update(
+    # A taken-down asset must not get public derivatives again until it is restored.
+    claimed = MediaAsset.objects.filter(
+        claimable, id=asset_id, taken_down_at__isnull=True
+    ).update(
         status=MediaStatus.PROCESSING,
         processing_started_at=now,
         processing_task_id=task_id,
@@ -118,6 +122,7 @@ def media_fail(
         owner_id = MediaAsset.objects.values_list("owner_id", flat=True).get(
             id=asset_id
         )
+        media_dispatch_waiting_after_commit(owner_id)  # its turn is free
         event_record(
             type=MEDIA_STATUS,
             owner_id=owner_id,
@@ -188,9 +193,12 @@ def media_process(*, asset_id: UUID, task_id: str) -> str:
                 )
                 return "failed"
     if not _media_mark_ready(asset, task_id=task_id, processed=processed):
-        # Deleted or taken over meanwhile: the derivatives stored here belong to no row.
+        # Deleted, taken down or taken over meanwhile: unless another run owns the
+        # asset, the derivatives stored here must not stay public.
         with transaction.atomic():
-            if not MediaAsset.objects.filter(id=asset.id).exists():
+            if not MediaAsset.objects.filter(
+                id=asset.id, taken_down_at__isnull=True
+            ).exists():
                 stored_objects_delete_later([v.key for v in processed.variants])
         return "skipped"
     return "reused" if twin is not None else "ready"
@@ -218,7 +226,10 @@ def _download_original(asset: MediaAsset, destination: Path) -> str:
 def _ready_twin(asset: MediaAsset, sha256: str) -> MediaAsset | None:
     return (
         MediaAsset.objects.filter(
-            owner_id=asset.owner_id, sha256=sha256, status=MediaStatus.READY
+            owner_id=asset.owner_id,
+            sha256=sha256,
+            status=MediaStatus.READY,
+            taken_down_at__isnull=True,
         )
         .exclude(id=asset.id)
         .prefetch_related("variants")
@@ -309,7 +320,12 @@ def _media_mark_ready(
 ) -> bool:
     held = (
         MediaAsset.objects.select_for_update()
-        .filter(id=asset.id, status=MediaStatus.PROCESSING, processing_task_id=task_id)
+        .filter(
+            id=asset.id,
+            status=MediaStatus.PROCESSING,
+            processing_task_id=task_id,
+            taken_down_at__isnull=True,
+        )
         .first()
     )
     if held is None:
@@ -333,6 +349,7 @@ def _media_mark_ready(
         processed_at=now,
         updated_at=now,
     )
+    media_dispatch_waiting_after_commit(held.owner_id)  # its turn is free
     # Posts waiting for this image publish the moment it commits (poster subscribes).
     event_record(
         type=MEDIA_STATUS,

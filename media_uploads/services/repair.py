@@ -7,8 +7,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from media_uploads.models import MediaAsset, MediaStatus
-from media_uploads.services.dispatch import media_process_enqueue
 from media_uploads.services.processing import media_fail, stuck_in_processing
+from media_uploads.services.queueing import media_dispatch_waiting_after_commit
 
 REPROCESSABLE_STATUSES = (MediaStatus.UPLOADED, MediaStatus.READY, MediaStatus.FAILED)
 
@@ -17,26 +17,34 @@ def media_reprocess(*, asset_id: UUID) -> bool:
     """Send an uploaded, ready, failed or stuck asset through processing again.
 
     Staff repair: the asset goes back to `uploaded` with a fresh attempt budget and
-    a process_image task is sent after commit. Its variants stay until the new run
-    replaces them in one transaction. An asset still processing within
-    MEDIA_STUCK_SECONDS, awaiting its upload or expired is left alone (False).
+    joins its owner's line for processing (services.queueing) after commit. A
+    taken-down asset is left alone: only restoring its post derives it again. Its
+    variants stay until the new run replaces them in one transaction. An asset still
+    processing within MEDIA_STUCK_SECONDS, awaiting its upload or expired is left
+    alone (False).
     """
     now = timezone.now()
     reprocessable = Q(status__in=REPROCESSABLE_STATUSES) | stuck_in_processing(now)
     with transaction.atomic():
         is_reset = bool(
-            MediaAsset.objects.filter(reprocessable, id=asset_id).update(
+            MediaAsset.objects.filter(
+                reprocessable, id=asset_id, taken_down_at__isnull=True
+            ).update(
                 status=MediaStatus.UPLOADED,
                 failure_code="",
                 failure_message="",
                 processing_attempts=0,
                 processing_started_at=None,
                 processing_task_id="",
+                dispatched_at=None,
                 updated_at=now,
             )
         )
         if is_reset:
-            transaction.on_commit(lambda: media_process_enqueue(asset_id))
+            owner_id = MediaAsset.objects.values_list("owner_id", flat=True).get(
+                id=asset_id
+            )
+            media_dispatch_waiting_after_commit(owner_id)
     return is_reset
 
 

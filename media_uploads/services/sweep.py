@@ -12,20 +12,25 @@ from media_uploads.services.processing import (
     media_attempt_limit,
     media_fail_out_of_attempts,
 )
+from media_uploads.services.queueing import HOLDS_A_TURN, media_dispatch_all_waiting
 
 
 @dataclass(frozen=True)
 class SweepReport:
     requeued: int
     failed: int
+    dispatched: int = 0
 
 
 def media_sweep_stuck(*, now: datetime | None = None) -> SweepReport:
-    """Re-enqueue assets stuck in uploaded/processing; fail them past the limit."""
+    """Re-enqueue dispatched assets stuck in uploaded/processing (fail them past the
+    limit), and dispatch waiting uploads whose owners have free turns.
+
+    Uploads waiting for a turn are not stuck: they are dispatched in order."""
     now = now or timezone.now()
     stale_before = now - timedelta(seconds=settings.MEDIA_STUCK_SECONDS)
     stuck = MediaAsset.objects.filter(
-        status__in=PROCESSABLE_STATUSES, updated_at__lt=stale_before
+        HOLDS_A_TURN, status__in=PROCESSABLE_STATUSES, updated_at__lt=stale_before
     )
     requeued = failed = 0
     for asset in stuck[:500]:
@@ -39,4 +44,5 @@ def media_sweep_stuck(*, now: datetime | None = None) -> SweepReport:
         if touched:
             media_process_enqueue(asset.id)
             requeued += 1
-    return SweepReport(requeued=requeued, failed=failed)
+    dispatched = media_dispatch_all_waiting()
+    return SweepReport(requeued=requeued, failed=failed, dispatched=dispatched)

@@ -14,6 +14,7 @@ from typing import BinaryIO, Protocol
 # How much of an object passes through memory at once, on every path that streams one.
 CHUNK_BYTES = 256 * 1024
 ORIGINALS_PREFIX = "uploads"
+PUBLIC_PREFIX = "media"
 
 
 def original_key(*, owner_id: object, asset_id: object) -> str:

@@ -17,6 +17,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 from typing import BinaryIO
 from urllib.parse import quote
 
@@ -170,9 +171,12 @@ class LocalStorage:
     def head(self, key: str) -> StoredObjectInfo | None:
         path = self._path(key)
         try:
-            size = path.stat().st_size
-        except FileNotFoundError:
+            stat = path.stat()
+        except (FileNotFoundError, NotADirectoryError):
             return None
+        if not S_ISREG(stat.st_mode):  # a folder is no object (S3 has none)
+            return None
+        size = stat.st_size
         try:
             content_type = json.loads(self._meta_path(key).read_text())["content_type"]
         except (FileNotFoundError, ValueError, KeyError):

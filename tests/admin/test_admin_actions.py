@@ -291,3 +291,39 @@ def test_restore_leaves_posts_that_are_not_removed_alone(
         "Left 1 alone: not removed, or never published.",
     ]
     assert change_messages(post) == []
+
+
+def test_removed_posts_show_whether_their_media_is_still_reachable(
+    admin_client,
+    local_storage,
+    tmp_path,
+    community,
+    django_user_model,
+    django_capture_on_commit_callbacks,
+):
+    # One author each: the same photo twice would reuse, not derive, its variants.
+    confirmed, unconfirmed, live = (
+        published_post(
+            django_user_model.objects.create(username=name), local_storage, tmp_path
+        )
+        for name in ("ann", "bob", "cy")
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        run_action(admin_client, POSTS, "remove", [confirmed], reason="Spam")
+    # Its after-commit deletion never runs: as if storage had not answered yet.
+    run_action(admin_client, POSTS, "remove", [unconfirmed], reason="Spam")
+
+    page = admin_client.get(POSTS)
+
+    shown = {
+        post.id: page.context["cl"].model_admin.media_reachable(post)
+        for post in page.context["cl"].result_list
+    }
+    assert shown == {confirmed.id: False, unconfirmed.id: True, live.id: None}
+    assert 'alt="True"' in page.content.decode()
+    confirmed_media = confirmed.media.get().asset
+    assert not (
+        local_storage.root / "media" / str(confirmed_media.id)
+    ).exists() or not any(
+        (local_storage.root / "media" / str(confirmed_media.id)).iterdir()
+    )

@@ -1,9 +1,13 @@
 """Every admin changelist and change page renders for staff, with real rows."""
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
+from core.models import ApiToken
+from core.tokens import token_digest
 from drafts.services import draft_autosave, draft_create
 from media_uploads.models import MediaVariant
 from media_uploads.services import media_lease_create, stored_objects_delete_later
@@ -40,9 +44,9 @@ def page_urls(rows, user) -> list[str]:
         "/admin/poster/community/",
         "/admin/poster/community/add/",
         f"/admin/poster/community/{post.community_id}/change/",
-        "/admin/authtoken/tokenproxy/",
-        "/admin/authtoken/tokenproxy/add/",
-        f"/admin/authtoken/tokenproxy/{user.pk}/change/",
+        "/admin/core/apitoken/",
+        "/admin/core/apitoken/add/",
+        f"/admin/core/apitoken/{user.api_tokens.first().pk}/change/",
     ]
 
 
@@ -154,12 +158,25 @@ def test_staff_creates_and_edits_a_community(admin_client):
 def test_staff_creates_and_revokes_an_api_token(admin_client):
     bob = get_user_model().objects.create_user(username="bob")
 
-    created = admin_client.post("/admin/authtoken/tokenproxy/add/", {"user": bob.pk})
-    key = Token.objects.get(user=bob).key
-    revoked = admin_client.post(
-        f"/admin/authtoken/tokenproxy/{bob.pk}/delete/", {"post": "yes"}
+    created = admin_client.post(
+        "/admin/core/apitoken/add/", {"user": bob.pk, "name": "ci", "expires_at": ""}
     )
+    # The next page shows the key once; no page shows it again.
+    pages = [admin_client.get(created["Location"]) for _ in range(2)]
+    key = re.search(
+        r"The new token is ([0-9a-f]{40})", pages[0].content.decode()
+    ).group(1)
+    token = ApiToken.objects.get(user=bob)
+    works = APIClient(HTTP_AUTHORIZATION=f"Token {key}").get("/api/v1/me/")
+    revoked = admin_client.post(
+        "/admin/core/apitoken/",
+        {"action": "revoke", "_selected_action": [token.pk], "index": "0"},
+    )
+    refused = APIClient(HTTP_AUTHORIZATION=f"Token {key}").get("/api/v1/me/")
 
     assert (created.status_code, revoked.status_code) == (302, 302)
-    assert len(key) == 40
-    assert not Token.objects.filter(user=bob).exists()
+    assert key not in pages[1].content.decode()
+    assert token.digest == token_digest(key)
+    assert (token.name, token.expires_at) == ("ci", None)
+    assert (works.status_code, refused.status_code) == (200, 401)
+    assert ApiToken.objects.get(user=bob).revoked_at is not None

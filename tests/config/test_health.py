@@ -37,3 +37,29 @@ def test_readyz_names_the_broker_when_it_points_at_a_closed_port(settings):
     body = response.json()
     assert body["status"] == "unavailable"
     assert list(body["failing"]) == ["broker"]
+
+
+@pytest.mark.django_db
+def test_readyz_tells_anonymous_remote_callers_only_the_failing_names(settings):
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{closed_local_port()}/0"
+
+    response = Client(REMOTE_ADDR="203.0.113.9").get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "failing": {"broker": "unavailable"},
+    }
+
+
+@pytest.mark.django_db
+def test_readyz_tells_staff_and_loopback_why(settings, admin_user):
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{closed_local_port()}/0"
+    staff = Client(REMOTE_ADDR="203.0.113.9")
+    staff.force_login(admin_user)
+
+    answers = [staff.get("/readyz"), Client(REMOTE_ADDR="127.0.0.1").get("/readyz")]
+
+    for response in answers:
+        assert response.status_code == 503
+        assert response.json()["failing"]["broker"].startswith("OperationalError")

@@ -37,10 +37,10 @@ def test_a_304_reads_the_draft_and_nothing_else(api, draft):
     tables = {
         table
         for query in queries
-        for table in ("authtoken_token", "drafts_draft", "media_uploads_mediaasset")
+        for table in ("core_apitoken", "drafts_draft", "media_uploads_mediaasset")
         if f'"{table}"' in query["sql"]
     }
-    assert tables == {"authtoken_token", "drafts_draft"}
+    assert tables == {"core_apitoken", "drafts_draft"}
 
 
 def test_list_shows_live_drafts_most_recently_updated_first_by_cursor(api, user):
@@ -125,3 +125,17 @@ def test_deleted_draft_keeps_its_revisions_until_the_purge_takes_both(
     assert purged == 1  # drafts, not drafts plus their revisions
     assert not DraftRevision.objects.filter(draft_id=draft.id).exists()
     assert DraftRevision.objects.filter(draft=kept).count() == 1
+
+
+def test_only_the_newest_deleted_drafts_are_kept(api, user, settings):
+    settings.DRAFT_MAX_DELETED_PER_USER = 2
+    ids = [
+        api.post("/api/v1/drafts/", {}, format="json").json()["id"] for _ in range(4)
+    ]
+
+    for draft_id in ids:
+        assert api.delete(f"/api/v1/drafts/{draft_id}/").status_code == 204
+
+    kept = Draft.objects.filter(owner=user, deleted_at__isnull=False)
+    assert sorted(str(i) for i in kept.values_list("id", flat=True)) == sorted(ids[2:])
+    assert Draft.objects.filter(owner=user).count() == 2

@@ -624,3 +624,39 @@ def test_gif_truncated_in_a_later_frame_is_corrupt_and_leaves_nothing(
 
     assert rejection.value.code == "corrupt_image"
     assert list(output_dir.iterdir()) == []
+
+
+def test_an_animation_is_decoded_one_frame_at_a_time(tmp_path, output_dir, monkeypatch):
+    import weakref
+
+    from media_uploads.images import pipeline
+
+    alive, most_alive = set(), 0
+    real_normalize = pipeline.normalize
+
+    def counted_normalize(*args, **kwargs):
+        nonlocal most_alive
+        frame = real_normalize(*args, **kwargs)
+        alive.add(id(frame))
+        weakref.finalize(frame, alive.discard, id(frame))
+        most_alive = max(most_alive, len(alive))
+        return frame
+
+    monkeypatch.setattr(pipeline, "normalize", counted_normalize)
+    frames = [Image.new("RGB", (300, 200), (i * 6, 0, 255 - i * 6)) for i in range(40)]
+    source = write(
+        tmp_path,
+        "long.gif",
+        image_factory.encode(
+            frames[0], "GIF", save_all=True, append_images=frames[1:], duration=50
+        ),
+    )
+
+    processed = process(source, output_dir)
+
+    assert processed.frame_count == 40
+    with reopen(processed.variants[0]) as animation:
+        assert animation.n_frames == 40
+    # The first frame (kept for the still variants), the one being encoded and the
+    # one replacing it; decoding every frame first held all 40.
+    assert most_alive <= 3

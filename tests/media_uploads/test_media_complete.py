@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from media_uploads.models import MediaAsset, MediaStatus, StoredObjectDeletion
 from media_uploads.selectors import MediaNotFound
-from media_uploads.services import completion, media_lease_create
+from media_uploads.services import media_lease_create, queueing
 from media_uploads.services.completion import media_upload_accept
 from media_uploads.services.errors import LeaseExpired
 from tests.conftest import wait_until
@@ -127,7 +127,7 @@ def test_asset_deleted_while_completing_is_not_found(user, local_storage, tmp_pa
     # The moment to strike: the acceptance has committed, the answer is not built.
     with (
         mock.patch.object(
-            completion,
+            queueing,  # completion dispatches after commit through the owner's line
             "media_process_enqueue",
             side_effect=delete_as_staff_does_meanwhile,
         ),

@@ -3,6 +3,7 @@
 import io
 
 import requests
+from django.test import Client
 from PIL import Image
 
 from core.accounts import api_user_ensure
@@ -45,7 +46,7 @@ def test_ready_media_shows_dimensions_blurhash_and_variant_urls(
     served = requests.get(w640["url"], timeout=10)
     assert served.status_code == 200
     assert served.headers["Content-Type"] == "image/webp"
-    assert served.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert served.headers["Cache-Control"] == "public, max-age=3600"
     assert len(served.content) == w640["size_bytes"]
     with Image.open(io.BytesIO(served.content)) as image:
         assert image.size == (w640["width"], w640["height"])
@@ -112,3 +113,24 @@ def test_local_storage_serves_nothing_outside_media(local_storage, tmp_path):
     assert local_storage.public_file("media/../uploads/1/x") is None
     assert local_storage.public_file("uploads/1/x") is None
     assert local_storage.public_file("media/../../etc/passwd") is None
+
+
+def test_a_folder_under_media_is_404_not_a_crash(local_storage, tmp_path, db):
+    asset_id = "0b0e9a57-1c4e-4e0f-9a5e-3f1d2c9b8a70"
+    source = tmp_path / "w640.webp"
+    source.write_bytes(b"RIFF....WEBP")
+    local_storage.put_file(
+        f"media/{asset_id}/w640.webp",
+        source,
+        content_type="image/webp",
+        cache_control="public",
+    )
+    client = Client()
+
+    answers = [
+        client.get(f"/media/{asset_id}"),
+        client.get(f"/media/{asset_id}/"),
+        client.get(f"/media/{asset_id}/w640.webp"),
+    ]
+
+    assert [a.status_code for a in answers] == [404, 404, 200]

@@ -80,7 +80,7 @@ def test_rotated_jpeg_with_gps_becomes_upright_variants_without_metadata(
             Bucket=moto_storage.bucket, Key=variant.key
         )
         assert head["ContentType"] == variant.content_type
-        assert head["CacheControl"] == "public, max-age=31536000, immutable"
+        assert head["CacheControl"] == "public, max-age=3600"
 
 
 GOOD_FILES = {

@@ -23,7 +23,12 @@ from media_uploads.tasks import retry_delay_seconds
 from tests.conftest import wait_until
 from tests.media_uploads import image_factory
 from tests.media_uploads.test_media_processing import finished, uploaded
-from tests.storage import free_port, queued_process_image_ids, use_s3
+from tests.storage import (
+    MEDIA_QUEUE_LISTS,
+    free_port,
+    queued_process_image_ids,
+    use_s3,
+)
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 
@@ -159,7 +164,7 @@ def test_stuck_sweep_requeues_then_fails_past_the_attempt_limit(
     data = image_factory.encode(Image.new("RGB", (10, 10)), "PNG")
     stuck = uploaded(user, local_storage, data, "image/png", tmp_path)
     exhausted = uploaded(user, local_storage, data, "image/png", tmp_path)
-    media_queue.delete("media")  # the completion messages were lost
+    media_queue.delete(*MEDIA_QUEUE_LISTS)  # the completion messages were lost
     limit = django_settings.MEDIA_PROCESS_MAX_RETRIES + 1
     MediaAsset.objects.filter(id=exhausted.id).update(
         status=MediaStatus.PROCESSING, processing_attempts=limit

@@ -181,3 +181,21 @@ def test_local_endpoint_rejects_a_forged_token(local_storage, live_server, user)
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "access_denied"
     assert local_storage.head(asset.original_key) is None
+
+
+def test_local_endpoint_refuses_the_grant_of_a_deleted_asset(
+    local_storage, live_server, user, api
+):
+    backend = (local_storage, live_server.url)
+    asset, upload = leased_upload(backend, user, JPEG_LIKE_BYTES)
+    deleted = api.delete(f"/api/v1/media/{asset.id}/")
+
+    response = upload_by_instruction(upload, JPEG_LIKE_BYTES)
+
+    assert deleted.status_code == 204
+    assert response.status_code == 403
+    assert response.json()["error"] == {
+        "code": "access_denied",
+        "message": "The upload lease is no longer valid.",
+    }
+    assert_nothing_stored(local_storage, asset)

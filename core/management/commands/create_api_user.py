@@ -4,7 +4,10 @@ from core.accounts import api_user_ensure
 
 
 class Command(BaseCommand):
-    help = "Create an API user if needed and print its token."
+    help = (
+        "Create an API user if needed and print a new API token (shown only now; "
+        "it expires after API_TOKEN_TTL_DAYS)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
