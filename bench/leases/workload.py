@@ -29,6 +29,7 @@ def users_create(count: int) -> list[tuple[int, str]]:
     Runs in the server's Django (`manage.py shell`, or the profile)."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+
     from core.tokens import api_token_issue
 
     user_model = get_user_model()
