@@ -6,6 +6,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.events import MEDIA_STATUS, event_record
 from media_uploads.models import MediaAsset, MediaStatus
 from media_uploads.services.dispatch import media_process_enqueue
 from media_uploads.services.processing import media_fail, stuck_in_processing
@@ -36,6 +37,14 @@ def media_reprocess(*, asset_id: UUID) -> bool:
             )
         )
         if is_reset:
+            event_record(
+                type=MEDIA_STATUS,
+                owner_id=MediaAsset.objects.values_list("owner_id", flat=True).get(
+                    id=asset_id
+                ),
+                object_id=asset_id,
+                state=MediaStatus.UPLOADED,
+            )
             transaction.on_commit(lambda: media_process_enqueue(asset_id))
     return is_reset
 
