@@ -209,9 +209,11 @@ def wait_for_status(
     """Wait for `object_id` to reach one of `final`: on the stream, else by polling."""
     if stream is not None:
         event = stream.wait_for(
-            lambda e: e.get("event") == event_type
-            and e["data"]["id"] == object_id
-            and e["data"]["status"] in final,
+            lambda e: (
+                e.get("event") == event_type
+                and e["data"]["id"] == object_id
+                and e["data"]["status"] in final
+            ),
             READY_TIMEOUT_SECONDS,
         )
         if event is not None:

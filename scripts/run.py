@@ -3,8 +3,9 @@
 Preparation: migrate, collect static files, ensure a demo staff user with an API token,
 and print how to reach the service. Then gunicorn, one Celery worker, Celery beat and
 the events process (uvicorn) run as child processes, each in its own process group,
-with their output prefixed and interleaved on this terminal. SIGINT or SIGTERM stops every group it started; if one
-child dies, the rest are stopped too and this script exits non-zero.
+with their output prefixed and interleaved on this terminal. SIGINT or SIGTERM stops
+every group it started; if one child dies, the rest are stopped too and this script
+exits non-zero.
 """
 
 import contextlib
