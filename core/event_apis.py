@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -85,6 +86,12 @@ answers 421 `events_served_elsewhere` with that address.
 
 class EventStreamApi(APIView):
     """The checks of GET /api/v1/events/; `event_stream` serves the stream."""
+
+    def perform_content_negotiation(self, request: Request, force: bool = False):
+        # EventSource sends Accept: text/event-stream; what this view itself answers
+        # is always a JSON error (the stream is written by `event_stream`).
+        renderer = JSONRenderer()
+        return renderer, renderer.media_type
 
     @extend_schema(
         operation_id="events_stream",
