@@ -93,6 +93,7 @@ class SseClient:
     token: str | None = None
     last_event_id: str | None = None
     last_event_id_in_query: bool = False
+    cookies: dict | None = None
     events: list[dict] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
     retry: list[int] = field(default_factory=list)
@@ -110,7 +111,12 @@ class SseClient:
             else:
                 headers["Last-Event-ID"] = self.last_event_id
         self.response = requests.get(
-            self.url, headers=headers, params=params, stream=True, timeout=(5, 60)
+            self.url,
+            headers=headers,
+            params=params,
+            cookies=self.cookies,
+            stream=True,
+            timeout=(5, 60),
         )
         if self.response.status_code == 200:
             threading.Thread(target=self._read, daemon=True).start()
@@ -175,7 +181,7 @@ def events_server(transactional_db) -> Iterator[EventsServer]:
 
 
 @contextlib.contextmanager
-def sse_stream(url: str, token: str, **options) -> Iterator[SseClient]:
+def sse_stream(url: str, token: str | None, **options) -> Iterator[SseClient]:
     client = SseClient(url=url, token=token, **options)
     response = client.open()
     assert response.status_code == 200, response.text

@@ -198,6 +198,25 @@ def test_another_users_stream_stays_silent(events_server, user, other_user, draf
     assert [e["event"] for e in replayed.events] in ([], ["stream.reset"])
 
 
+def test_a_signed_in_browser_session_opens_the_stream(
+    events_server, user, draft, client, settings
+):
+    client.force_login(user)
+    session = {
+        settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value
+    }
+    api = token_client(user.username)
+
+    with sse_stream(events_server.url, None, cookies=session) as stream:
+        autosave(api, draft.id, 1, title="seen in the browser")
+        events = stream.wait_for(lambda events: len(events) == 1)
+
+    assert (events[0]["event"], events[0]["data"]["id"]) == (
+        "draft.saved",
+        str(draft.id),
+    )
+
+
 def test_anonymous_and_bad_tokens_get_401(events_server):
     anonymous = requests.get(events_server.url, timeout=10)
     wrong = requests.get(
