@@ -263,6 +263,7 @@ async def event_stream_messages(
     try:
         yield f"retry: {settings.EVENTS_RETRY_MILLISECONDS}\n: connected\n\n".encode()
         replayed: set[int] = set()
+        already_seen = last_event_id or 0
         if last_event_id is not None:
             rows = await run_db(
                 outbox_replay,
@@ -271,6 +272,7 @@ async def event_stream_messages(
                 up_to_id=cursor,
             )
             if rows is None:
+                already_seen = 0  # the client's id means nothing here: start afresh
                 yield sse_reset(cursor)
             elif rows:
                 replayed = {row.id for row in rows}
@@ -286,10 +288,12 @@ async def event_stream_messages(
                     continue
             if listener.overflowed:
                 return  # too slow a reader: it reconnects and replays from its id
+            # Skip what the client already has: the replay, and ids up to its
+            # Last-Event-ID (it may be ahead of this process's cursor).
             messages = [
                 message
                 for event_id, message in listener.pending
-                if event_id not in replayed
+                if event_id not in replayed and event_id > already_seen
             ]
             listener.pending.clear()
             if messages:

@@ -56,10 +56,14 @@ def outbox_replay(
     """The owner's events in (`after_id`, `up_to_id`], or None when they cannot all
     be given: some are older than EVENTS_REPLAY_SECONDS (maybe purged), `after_id`
     is ahead of every event, or more than REPLAY_MAX_EVENTS were missed."""
-    if after_id > up_to_id:
-        return None
-    if after_id == up_to_id:
-        return []
+    if after_id >= up_to_id:
+        # Ahead of this process's cursor: another events process may have sent it
+        # while this one still waits on a gap. Nothing to replay, unless the id was
+        # never given out (a database that was reset): then the client refetches.
+        is_known = after_id == up_to_id or (
+            OutboxEvent.objects.filter(id__gte=after_id).exists()
+        )
+        return [] if is_known else None
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.EVENTS_REPLAY_SECONDS)
     first_in_window = (

@@ -10,6 +10,7 @@ from PIL import Image
 
 from core.events import event_record
 from core.models import OutboxEvent
+from core.outbox import outbox_replay
 from core.tasks import events_purge_task
 from drafts.services import draft_create
 from media_uploads.services import media_complete, media_lease_create
@@ -235,3 +236,33 @@ def test_the_schema_documents_the_stream(api):
     }
     me = schema["components"]["schemas"]["Me"]
     assert "events_url" in me["required"]
+
+
+def test_replay_gives_the_owners_missed_events_in_order(user, other_user):
+    seen = event_record(type="t", owner_id=user.pk, object_id="1", state="x")
+    mine = event_record(type="t", owner_id=user.pk, object_id="2", state="x")
+    event_record(type="t", owner_id=other_user.pk, object_id="3", state="x")
+    last = event_record(type="t", owner_id=user.pk, object_id="4", state="x")
+
+    rows = outbox_replay(owner_id=user.pk, after_id=seen.id, up_to_id=last.id)
+
+    assert [row.id for row in rows] == [mine.id, last.id]
+
+
+def test_replay_from_an_id_ahead_of_the_cursor_is_empty_not_a_reset(user):
+    """Another events process sent it while this one waits on a gap."""
+    held_back = event_record(type="t", owner_id=user.pk, object_id="1", state="x")
+    sent_elsewhere = event_record(type="t", owner_id=user.pk, object_id="2", state="x")
+
+    assert (
+        outbox_replay(
+            owner_id=user.pk, after_id=sent_elsewhere.id, up_to_id=held_back.id - 1
+        )
+        == []
+    )
+    assert (
+        outbox_replay(
+            owner_id=user.pk, after_id=sent_elsewhere.id + 1000, up_to_id=held_back.id
+        )
+        is None
+    )
