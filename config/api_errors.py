@@ -28,6 +28,8 @@ from core.api.preconditions import (
     PreconditionRequired,
 )
 from core.errors import DomainError
+from core.event_apis import EventsServedElsewhere, LastEventIdInvalid
+from core.event_stream import TooManyStreams
 from core.idempotency import (
     IdempotencyKeyInvalid,
     IdempotencyKeyReused,
@@ -82,6 +84,9 @@ ERROR_STATUSES: dict[type[DomainError], int] = {
     IdempotencyKeyInvalid: 400,
     IdempotencyKeyReused: 422,
     IdempotencyRequestInProgress: 409,
+    EventsServedElsewhere: 421,
+    LastEventIdInvalid: 400,
+    TooManyStreams: 429,
     # media_uploads
     MediaNotFound: 404,
     UnsupportedMediaType: 415,

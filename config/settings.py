@@ -420,3 +420,26 @@ CELERY_BEAT_SCHEDULE["posts-publish-due"] = {
     "task": "poster.publish_due",
     "schedule": 15.0,
 }
+
+# The live event stream (GET /api/v1/events/, served by the ASGI process: config/asgi).
+# Replay by Last-Event-ID reaches back this far; the outbox keeps events this long.
+EVENTS_REPLAY_SECONDS = env.int("EVENTS_REPLAY_SECONDS", default=600)
+# Redis wakes the stream processes the moment events commit; without it (the embedded
+# default) they poll the outbox table. Default: the Celery broker when it is Redis.
+EVENTS_REDIS_URL = env.str(
+    "EVENTS_REDIS_URL",
+    default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "",
+)
+# How often a stream process reads the outbox without being woken: the delivery
+# delay without Redis, and the catch-up for a lost wake-up with it.
+EVENTS_POLL_SECONDS = env.float(
+    "EVENTS_POLL_SECONDS", default=2.0 if EVENTS_REDIS_URL else 0.2
+)
+EVENTS_HEARTBEAT_SECONDS = env.float("EVENTS_HEARTBEAT_SECONDS", default=15.0)
+EVENTS_RETRY_MILLISECONDS = env.int("EVENTS_RETRY_MILLISECONDS", default=3000)
+EVENTS_MAX_STREAMS_PER_USER = env.int("EVENTS_MAX_STREAMS_PER_USER", default=10)
+# Where clients open the stream (GET /api/v1/me/ answers it). Empty: the API's own
+# origin, for a proxy that sends /api/v1/events/ to the ASGI process. make run sets it
+# to the events process's port.
+EVENTS_URL = env.str("EVENTS_URL", default="")
+CELERY_BEAT_SCHEDULE["events-purge"] = {"task": "core.events_purge", "schedule": 300.0}

@@ -13,6 +13,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from config import health
 from core.api.routing import by_method
 from core.apis import MeApi
+from core.event_apis import event_stream
 from drafts.apis.media import MediaLeaseCreateApi, MediaUpdateApi
 from media_uploads import apis as media_apis
 from media_uploads.local_upload import local_public_media, local_upload
@@ -48,6 +49,8 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/v1/me/", MeApi.as_view(), name="me"),
+    # Served as a stream by the ASGI events process; gunicorn answers 421 here.
+    path("api/v1/events/", event_stream, name="events"),
     # Publishing turns a draft into a post: poster's API, at the draft's address.
     path(
         "api/v1/drafts/<uuid:draft_id>/publish/",

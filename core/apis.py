@@ -4,6 +4,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.event_apis import events_url
+
 
 class MeOutputSerializer(serializers.Serializer):
     class Meta:
@@ -12,6 +14,9 @@ class MeOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     is_staff = serializers.BooleanField()
+    events_url = serializers.URLField(
+        help_text="Where to open your live event stream (GET, text/event-stream)."
+    )
 
 
 class MeApi(APIView):
@@ -21,4 +26,10 @@ class MeApi(APIView):
         operation_id="me", summary="Who you are", responses={200: MeOutputSerializer}
     )
     def get(self, request: Request) -> Response:
-        return Response(MeOutputSerializer(request.user).data)
+        me = {
+            "id": request.user.pk,
+            "username": request.user.get_username(),
+            "is_staff": request.user.is_staff,
+            "events_url": events_url(request),
+        }
+        return Response(MeOutputSerializer(me).data)

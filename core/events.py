@@ -10,13 +10,18 @@ transaction commits, and never for one that rolls back. Apps subscribe in
 
 Subscribers run in the committing process, one after another; one that fails is
 logged and does not stop the others (work that must not be lost also has a periodic
-sweep). This module is also the one place a live stream of changes can listen to.
+sweep).
+
+Every event is also written to the outbox (`core.models.OutboxEvent`) in the same
+transaction, so the live stream to clients (`core/event_stream.py`) sends an event
+exactly when its change committed: never for a rollback, never lost with a process.
+After the commit, `core/event_fanout.py` wakes the stream processes.
 """
 
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +34,7 @@ logger = logging.getLogger(__name__)
 MEDIA_STATUS = "media.status"  # media_uploads: an asset's status changed
 POST_STATUS = "post.status"  # poster: a post's status changed
 DRAFT_PUBLISHED = "draft.published"  # drafts: a draft became a post
+DRAFT_SAVED = "draft.saved"  # drafts: an autosave or merge made a new version
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,7 @@ class DomainEvent:
     state: str
     at: datetime
     data: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None  # the outbox row's id, which orders the live stream
 
 
 Subscriber = Callable[[DomainEvent], None]
@@ -61,9 +68,12 @@ def event_record(
 ) -> DomainEvent:
     """Record an event of the current transaction; deliver it after the commit.
 
-    Outside a transaction (autocommit) the change is already committed, and the
-    event is delivered at once.
+    Call it inside the transaction that makes the change, so its outbox row commits
+    or rolls back with it. Outside a transaction (autocommit) the change is already
+    committed, and the event is written and delivered at once.
     """
+    from core.models import OutboxEvent  # models load after this module
+
     event = DomainEvent(
         type=type,
         owner_id=owner_id,
@@ -72,11 +82,30 @@ def event_record(
         at=timezone.now(),
         data=data or {},
     )
-    transaction.on_commit(lambda: event_deliver(event))
+    row = OutboxEvent.objects.create(
+        owner_id=owner_id,
+        type=event.type,
+        object_id=event.object_id,
+        state=event.state,
+        data=event.data,
+        created_at=event.at,
+    )
+    event = replace(event, id=row.id)
+    event_deliver_on_commit(event)
     return event
 
 
+def event_deliver_on_commit(event: DomainEvent) -> None:
+    """Deliver an event whose outbox row the caller wrote in its own SQL (a hot path
+    that appends the insert to its statement) once the transaction commits."""
+    transaction.on_commit(lambda: event_deliver(event))
+
+
 def event_deliver(event: DomainEvent) -> None:
+    """Run the subscribers of a committed event and wake the live stream."""
+    from core.event_fanout import events_announce
+
+    events_announce()
     for subscriber in list(_subscribers[event.type]):
         try:
             subscriber(event)

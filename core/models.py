@@ -59,3 +59,36 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.name or self.user_id})"
+
+class OutboxEvent(models.Model):
+    """A domain event, written in the transaction of the change it reports.
+
+    The live stream reads this table: its `id` orders the events and is the SSE
+    `id:` a client sends back as `Last-Event-ID` to replay what it missed. Rows older
+    than EVENTS_REPLAY_SECONDS are purged by a periodic task.
+    """
+
+    # No foreign-key constraint: autosave writes a row per save, and a check against
+    # the user table would cost each one; a deleted user's rows go with the purge.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    type = models.CharField(max_length=40)
+    object_id = models.CharField(max_length=64)
+    state = models.CharField(max_length=40)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # A user's replay: WHERE owner_id = .. AND id > .. ORDER BY id.
+            models.Index(fields=["owner", "id"], name="core_outbox_owner_id"),
+            models.Index(fields=["created_at"], name="core_outbox_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.object_id} {self.state}"

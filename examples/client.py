@@ -4,21 +4,31 @@
 
 Creates a draft, autosaves it twice, leases an image it makes itself, uploads it by
 following the lease's instructions (the same code works for S3 and for poster's local
-storage), completes the upload, waits until the image is ready, publishes, and prints
-the post as JSON.
+storage), completes the upload and publishes at once: the post waits for its image.
+Then it waits on the live event stream (`events_url` from GET /api/v1/me/) for the
+image's `ready` and the post's `published`, and prints the post as JSON. When the
+stream cannot be opened (or drops for good) it polls instead, as the API's
+`Retry-After` suggests. Progress goes to stderr.
 """
 
 import argparse
+import contextlib
 import hashlib
 import json
+import queue
 import struct
 import sys
+import threading
 import time
 import zlib
+from collections.abc import Callable, Iterator
 
 import requests
 
 READY_TIMEOUT_SECONDS = 120
+# The server sends a heartbeat every 15 s: a read silent for longer is a dead stream.
+STREAM_READ_TIMEOUT_SECONDS = 45
+STREAM_MAX_RECONNECTS = 5
 
 
 def make_png(width: int = 320, height: int = 200) -> bytes:
@@ -80,13 +90,159 @@ def upload(instruction: dict, data: bytes) -> None:
         sys.exit(f"upload -> {response.status_code}: {response.text}")
 
 
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def sse_events(lines: Iterator[str]) -> Iterator[dict]:
+    """Parse server-sent events: {"id", "event", "data"} per blank-line-ended block."""
+    event: dict = {}
+    data: list[str] = []
+    for line in lines:
+        if line == "":
+            if data:
+                yield {**event, "data": json.loads("\n".join(data))}
+            event, data = {}, []
+        elif line.startswith(":"):
+            continue  # a heartbeat
+        else:
+            name, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            if name == "data":
+                data.append(value)
+            elif name in ("id", "event", "retry"):
+                event[name] = value
+
+
+class EventStream:
+    """The live stream, read in a thread; reconnects with Last-Event-ID, so an event
+    sent while the connection was down still arrives, once."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.url = url
+        self.headers = {
+            "Authorization": f"Token {token}",
+            "Accept": "text/event-stream",
+        }
+        self.events: queue.Queue = queue.Queue()
+        self.last_event_id: str | None = None
+        self.retry_seconds = 1.0
+        self.opened = threading.Event()
+        self.is_unavailable = threading.Event()
+
+    def start(self) -> bool:
+        """Open the stream; False when it cannot be (then poll)."""
+        threading.Thread(target=self._run, daemon=True).start()
+        while not (self.opened.wait(0.1) or self.is_unavailable.is_set()):
+            pass
+        return self.opened.is_set()
+
+    def _run(self) -> None:
+        failures = 0
+        while failures <= STREAM_MAX_RECONNECTS:
+            headers = dict(self.headers)
+            if self.last_event_id is not None:
+                headers["Last-Event-ID"] = self.last_event_id
+            try:
+                with requests.get(
+                    self.url,
+                    headers=headers,
+                    stream=True,
+                    timeout=(5, STREAM_READ_TIMEOUT_SECONDS),
+                ) as response:
+                    if response.status_code != 200:
+                        log(f"event stream: {response.status_code} {response.text}")
+                        break
+                    self.opened.set()
+                    failures = 0
+                    for event in sse_events(response.iter_lines(decode_unicode=True)):
+                        if "retry" in event:
+                            self.retry_seconds = int(event["retry"]) / 1000
+                        if "id" in event:
+                            self.last_event_id = event["id"]
+                        self.events.put(event)
+            except requests.RequestException as error:
+                log(f"event stream: {type(error).__name__}")
+            if not self.opened.is_set():
+                break
+            failures += 1
+            time.sleep(self.retry_seconds)
+        self.is_unavailable.set()
+
+    def wait_for(self, matches: Callable[[dict], bool], timeout: float) -> dict | None:
+        """The first event that `matches`; None if the stream gave out or time ran
+        out (then poll)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.is_unavailable.is_set() and self.events.empty():
+                return None
+            with contextlib.suppress(queue.Empty):
+                event = self.events.get(timeout=0.5)
+                if event.get("event") == "stream.reset":
+                    return None  # events were missed: refetch (poll) instead
+                if matches(event):
+                    return event
+        return None
+
+
+def poll_until(client: Client, path: str, settled: Callable[[dict], bool]) -> dict:
+    """GET `path` until `settled` holds, pacing by the answer's Retry-After."""
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while True:
+        answer = client.call("GET", path, (200,))
+        if settled(answer.json()):
+            return answer.json()
+        if time.monotonic() > deadline:
+            sys.exit(f"{path} did not settle: {answer.json()}")
+        time.sleep(float(answer.headers.get("Retry-After", "1")) / 4)
+
+
+def wait_for_status(
+    client: Client,
+    stream: EventStream | None,
+    *,
+    event_type: str,
+    object_id: str,
+    path: str,
+    final: tuple[str, ...],
+) -> dict:
+    """Wait for `object_id` to reach one of `final`: on the stream, else by polling."""
+    if stream is not None:
+        event = stream.wait_for(
+            lambda e: (
+                e.get("event") == event_type
+                and e["data"]["id"] == object_id
+                and e["data"]["status"] in final
+            ),
+            READY_TIMEOUT_SECONDS,
+        )
+        if event is not None:
+            log(f"{event_type} {object_id}: {event['data']['status']} (stream)")
+            return client.call("GET", path, (200,)).json()
+        log("event stream unavailable; polling")
+    resource = poll_until(client, path, lambda r: r["status"] in final)
+    log(f"{event_type} {object_id}: {resource['status']} (polled)")
+    return resource
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--token", required=True)
     parser.add_argument("--community", default="general")
+    parser.add_argument(
+        "--events-url", help="Override the events_url GET /api/v1/me/ gives."
+    )
     arguments = parser.parse_args()
     client = Client(arguments.base_url, arguments.token)
+    me = client.call("GET", "/me/", (200,)).json()
+    # Open the stream first: every change after this point arrives on it.
+    stream: EventStream | None = EventStream(
+        arguments.events_url or me["events_url"], arguments.token
+    )
+    if not stream.start():
+        log("event stream unavailable; polling")
+        stream = None
 
     draft = client.call(
         "POST",
@@ -121,16 +277,7 @@ def main() -> None:
     upload(lease["upload"], image)
     client.call("POST", f"/media/{lease['id']}/complete/", (200, 202))
 
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while True:
-        media = client.call("GET", f"/media/{lease['id']}/", (200,))
-        status = media.json()["status"]
-        if status == "ready":
-            break
-        if status == "failed" or time.monotonic() > deadline:
-            sys.exit(f"media ended {status}: {media.json()}")
-        time.sleep(float(media.headers.get("Retry-After", "1")) / 4)
-
+    # Publish at once: the post waits for its image and publishes itself.
     draft = client.call("GET", f"/drafts/{draft['id']}/", (200,)).json()
     post = client.call(
         "POST",
@@ -139,6 +286,25 @@ def main() -> None:
         json={},
         headers={"If-Match": f'"{draft["version"]}"'},
     ).json()
+    log(f"post {post['id']}: {post['status']}")
+    media = wait_for_status(
+        client,
+        stream,
+        event_type="media.status",
+        object_id=lease["id"],
+        path=f"/media/{lease['id']}/",
+        final=("ready", "failed"),
+    )
+    if media["status"] != "ready":
+        sys.exit(f"media ended {media['status']}: {media}")
+    post = wait_for_status(
+        client,
+        stream,
+        event_type="post.status",
+        object_id=post["id"],
+        path=f"/posts/{post['id']}/",
+        final=("published", "failed"),
+    )
     print(json.dumps(post, indent=2))
 
 

@@ -212,6 +212,10 @@ def post_finish_if_media_settled(*, post_id: UUID) -> Post | None:
     return post
 
 
+# A cancelled post is deleted (its draft is back): no PostStatus names that state.
+POST_CANCELLED = "cancelled"
+
+
 def post_status_event_record(post: Post) -> None:
     """Tell the subscribers (and the author's other devices) the post's new status."""
     event_record(
@@ -247,13 +251,19 @@ def posts_publish_due(*, now: datetime | None = None) -> int:
     due = Post.objects.filter(status=PostStatus.SCHEDULED, publish_at__lte=now)
     moved = 0
     for post_id in list(due.values_list("id", flat=True)[:500]):
-        is_moved = Post.objects.filter(id=post_id, status=PostStatus.SCHEDULED).update(
-            status=PostStatus.PENDING_MEDIA, updated_at=now
-        )
-        moved += is_moved
-        post = post_finish_if_media_settled(post_id=post_id)
-        if is_moved and post is not None and post.status == PostStatus.PENDING_MEDIA:
-            post_status_event_record(post)
+        # One transaction per post: its move and its event commit together.
+        with transaction.atomic():
+            is_moved = Post.objects.filter(
+                id=post_id, status=PostStatus.SCHEDULED
+            ).update(status=PostStatus.PENDING_MEDIA, updated_at=now)
+            moved += is_moved
+            post = post_finish_if_media_settled(post_id=post_id)
+            if (
+                is_moved
+                and post is not None
+                and post.status == PostStatus.PENDING_MEDIA
+            ):
+                post_status_event_record(post)
     waiting = Post.objects.filter(status=PostStatus.PENDING_MEDIA).exclude(
         media__asset__status__in=PROCESSABLE_STATUSES
     )
@@ -271,5 +281,12 @@ def post_cancel(*, post_id: UUID, author: AbstractBaseUser) -> Draft:
     if post.status != PostStatus.SCHEDULED:
         raise PostNotScheduled()
     draft_id = post.source_draft_id
+    event_record(
+        type=POST_STATUS,
+        owner_id=post.author_id,
+        object_id=post.id,
+        state=POST_CANCELLED,
+        data={"draft_id": str(draft_id)},
+    )
     post.delete()
     return draft_give_back(draft_id=draft_id)

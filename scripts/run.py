@@ -1,10 +1,11 @@
-"""Start poster the way `make run` does: prepare, then supervise web, worker and beat.
+"""Start poster the way `make run` does: prepare, then supervise its processes.
 
 Preparation: migrate, collect static files, ensure a demo staff user with an API token,
-and print how to reach the service. Then gunicorn, one Celery worker and Celery beat run
-as child processes, each in its own process group, with their output prefixed and
-interleaved on this terminal. SIGINT or SIGTERM stops every group it started; if one
-child dies, the rest are stopped too and this script exits non-zero.
+and print how to reach the service. Then gunicorn, one Celery worker, Celery beat and
+the events process (uvicorn) run as child processes, each in its own process group,
+with their output prefixed and interleaved on this terminal. SIGINT or SIGTERM stops
+every group it started; if one child dies, the rest are stopped too and this script
+exits non-zero.
 
 With --stack (`make run-stack`) the same processes run on PostgreSQL and Redis, the
 production wiring: scripts/services.sh starts them first (embedded ones, on the ports
@@ -48,6 +49,12 @@ def prepare_environment() -> dict[str, str]:
     # back, and the admin login would fail. Behind TLS, leave this at its default.
     environment.setdefault("SECURE_COOKIES", "false")
     # Without SECRET_KEY, settings read var/secret_key (creating it), as manage.py does.
+    # The events process listens next to gunicorn; GET /api/v1/me/ tells clients where.
+    environment.setdefault("EVENTS_PORT", str(int(environment.get("PORT", "8000")) + 1))
+    environment.setdefault(
+        "EVENTS_URL",
+        f"http://127.0.0.1:{environment['EVENTS_PORT']}/api/v1/events/",
+    )
     return environment
 
 
@@ -88,6 +95,18 @@ def child_commands(environment: dict[str, str]) -> dict[str, list[str]]:
         "beat": [
             str(BIN_DIR / "celery"), "-A", "config", "beat",
             "--loglevel", "INFO",
+        ],
+        # Live event streams (GET /api/v1/events/): an asynchronous process, so an
+        # open stream holds no gunicorn thread (config/asgi.py).
+        "events": [
+            str(BIN_DIR / "uvicorn"), "config.asgi:application",
+            "--host", host,
+            "--port", environment["EVENTS_PORT"],
+            "--lifespan", "off",
+            "--loop", "uvloop",
+            "--http", "httptools",
+            "--no-access-log",
+            "--timeout-graceful-shutdown", "3",
         ],
     }  # fmt: skip
 
@@ -177,6 +196,7 @@ def serve(environment: dict[str, str]) -> int:
         f"  Admin:  {base_url}/admin/    (user {DEMO_USERNAME}, "
         f"password {demo_password})\n"
         f"  Docs:   {base_url}/api/docs/  (community '{DEMO_COMMUNITY}' is ready)\n"
+        f"  Events: {environment['EVENTS_URL']}  (live stream, same token)\n"
         "  Stop with Ctrl-C.",
         flush=True,
     )

@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from config.celery import app as celery_app
 from core.accounts import api_user_ensure
 
-pytest_plugins = ["tests.storage", "tests.service"]
+pytest_plugins = ["tests.storage", "tests.service", "tests.events"]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

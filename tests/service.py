@@ -63,7 +63,12 @@ class RunningService:
 def running_service(var_dir: Path, **environment: str) -> Iterator[RunningService]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in SUITE_ONLY_VARIABLES}
-    env.update(PORT=str(port), POSTER_VAR_DIR=str(var_dir), **environment)
+    env.update(
+        PORT=str(port),
+        EVENTS_PORT=str(free_port()),
+        POSTER_VAR_DIR=str(var_dir),
+        **environment,
+    )
     process = subprocess.Popen(
         [sys.executable, "scripts/run.py"],
         cwd=REPO_DIR,
@@ -84,6 +89,7 @@ def running_service(var_dir: Path, **environment: str) -> Iterator[RunningServic
         ).group(1)
         service.wait_for_output("worker | ", " ready.")
         service.wait_for_output("beat   | ", "beat: Starting...")
+        service.wait_for_output("events | ", "Uvicorn running on")
         yield service
     finally:
         if process.poll() is None:

@@ -30,7 +30,11 @@ from drafts.services.errors import (
     DraftPublished,
 )
 from drafts.services.media import draft_media_set
-from drafts.services.statements import draft_revision_snapshot, draft_update_if_current
+from drafts.services.statements import (
+    draft_revision_snapshot,
+    draft_saved_event_record,
+    draft_update_if_current,
+)
 from media_uploads.models import MediaAsset
 
 
@@ -130,7 +134,7 @@ def _draft_merge(
         draft_revision_snapshot(
             draft_id=draft.id, reason=RevisionReason.BEFORE_MERGE, now=now
         )
-    draft_apply(draft, changes=effective)
+    draft_apply(draft, changes=effective, is_merged=is_merged)
     return AutosaveResult(draft=draft, is_merged=is_merged)
 
 
@@ -141,8 +145,10 @@ def _draft_field_value(draft: Draft, name: str) -> Any:
     return getattr(draft, name)
 
 
-def draft_apply(draft: Draft, *, changes: DraftChanges) -> None:
-    """Write `changes` to a locked draft as its next version."""
+def draft_apply(
+    draft: Draft, *, changes: DraftChanges, is_merged: bool = False
+) -> None:
+    """Write `changes` to a locked draft as its next version; record `draft.saved`."""
     draft.version += 1
     updated_fields = ["version", "updated_at"]
     for name, value in changes.items():
@@ -154,3 +160,4 @@ def draft_apply(draft: Draft, *, changes: DraftChanges) -> None:
             updated_fields += [name, version_stamp_field(name)]
         setattr(draft, version_stamp_field(name), draft.version)
     draft.save(update_fields=updated_fields)  # updated_at: auto_now
+    draft_saved_event_record(draft, list(changes), is_merged=is_merged)

@@ -6,6 +6,7 @@ with one `INSERT ... SELECT`. Only quoted identifiers are interpolated into the 
 every value is a parameter.
 """
 
+import json
 from datetime import datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any
@@ -13,9 +14,16 @@ from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection
+from django.db import connection, transaction
 
+from core.events import (
+    DRAFT_SAVED,
+    DomainEvent,
+    event_deliver_on_commit,
+    event_record,
+)
 from core.model_rows import model_from_row
+from core.models import OutboxEvent
 from drafts.models import (
     DRAFT_IS_EDITABLE,
     EDITABLE_FIELDS,
@@ -64,10 +72,66 @@ def draft_update_if_current(
         owner.pk,
         base_version,
     ]
+    records_event = connection.vendor == "postgresql"
+    if records_event:
+        params += [
+            DRAFT_SAVED,
+            DRAFT_SAVED_STATE,
+            json.dumps(list(field_names)),
+            now_param,
+        ]
+    sql = _autosave_sql(connection.vendor, field_names)
+    if not records_event:  # SQLite: the outbox row is a second statement
+        with transaction.atomic():
+            draft = _draft_update(sql, params)
+            if draft is not None:
+                draft_saved_event_record(draft, field_names, is_merged=False)
+        return draft
+    draft = _draft_update(sql, params)
+    if draft is not None:
+        event_deliver_on_commit(draft_saved_event(draft, field_names, now=now))
+    return draft
+
+
+def _draft_update(sql: str, params: list) -> Draft | None:
     with connection.cursor() as cursor:
-        cursor.execute(_autosave_sql(connection.vendor, field_names), params)
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     return None if row is None else _draft_from_row(row)
+
+
+DRAFT_SAVED_STATE = "saved"
+
+
+def draft_saved_event(
+    draft: Draft, field_names: tuple[str, ...], *, now: datetime
+) -> DomainEvent:
+    """The `draft.saved` event the autosave statement wrote to the outbox itself."""
+    return DomainEvent(
+        type=DRAFT_SAVED,
+        owner_id=draft.owner_id,
+        object_id=str(draft.id),
+        state=DRAFT_SAVED_STATE,
+        at=now,
+        data={"version": draft.version, "fields": list(field_names), "merged": False},
+    )
+
+
+def draft_saved_event_record(
+    draft: Draft, field_names: tuple[str, ...] | list[str], *, is_merged: bool
+) -> None:
+    """Tell the owner's other devices that the draft has a new version."""
+    event_record(
+        type=DRAFT_SAVED,
+        owner_id=draft.owner_id,
+        object_id=draft.id,
+        state=DRAFT_SAVED_STATE,
+        data={
+            "version": draft.version,
+            "fields": sorted(field_names),
+            "merged": is_merged,
+        },
+    )
 
 
 def _datetime_param(moment: datetime) -> Any:
@@ -92,11 +156,25 @@ def _autosave_sql(vendor: str, field_names: tuple[str, ...]) -> str:
     ]
     columns = ", ".join(quote_name(field.column) for field in _returned_fields())
     # Only quoted identifiers are interpolated; every value is a parameter.
-    return (
+    update = (
         f"UPDATE {quote_name(meta.db_table)} SET {', '.join(assignments)} "
         f"WHERE id = %s AND owner_id = %s AND version = %s "
         f"AND {_editable_condition_sql()} "
         f"RETURNING {columns}"
+    )
+    if vendor != "postgresql":
+        return update
+    # PostgreSQL: the draft.saved outbox row rides in the same statement (a
+    # data-modifying WITH), so the event costs autosave no extra round trip and
+    # exists exactly when the update does.
+    outbox = OutboxEvent._meta
+    return (
+        f"WITH saved AS ({update}), recorded AS ("
+        f"INSERT INTO {quote_name(outbox.db_table)} "
+        f"(owner_id, type, object_id, state, data, created_at) "
+        f"SELECT owner_id, %s, id::text, %s, jsonb_build_object("
+        f"'version', version, 'fields', %s::jsonb, 'merged', false), %s "
+        f"FROM saved) SELECT {columns} FROM saved"
     )
 
 

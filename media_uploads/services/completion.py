@@ -11,6 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from core.events import MEDIA_STATUS, event_record
 from media_uploads.models import MediaAsset, MediaStatus
 from media_uploads.selectors import MediaNotFound, media_get
 from media_uploads.services.deletion import stored_objects_delete_later
@@ -74,12 +75,25 @@ def media_upload_accept(
             )
             if failed:
                 stored_objects_delete_later([asset.original_key])
+                event_record(
+                    type=MEDIA_STATUS,
+                    owner_id=asset.owner_id,
+                    object_id=asset.id,
+                    state=MediaStatus.FAILED,
+                    data={"code": "upload_mismatch", "message": message},
+                )
         raise UploadMismatch(message)
     with transaction.atomic():
         accepted = MediaAsset.objects.filter(
             id=asset.id, status=MediaStatus.AWAITING_UPLOAD
         ).update(status=MediaStatus.UPLOADED, uploaded_at=now, updated_at=now)
         if accepted:
+            event_record(
+                type=MEDIA_STATUS,
+                owner_id=asset.owner_id,
+                object_id=asset.id,
+                state=MediaStatus.UPLOADED,
+            )
             # Into the owner's line: sent now if they have a free turn, else later.
             media_dispatch_waiting_after_commit(asset.owner_id)
     try:

@@ -84,17 +84,27 @@ def media_process_claim(
         | Q(status=MediaStatus.PROCESSING, processing_task_id=task_id)
         | stuck_in_processing(now)
     )
-    # A taken-down asset must not get public derivatives again until it is restored.
-    claimed = MediaAsset.objects.filter(
-        claimable, id=asset_id, taken_down_at__isnull=True
-    ).update(
-        status=MediaStatus.PROCESSING,
-        processing_started_at=now,
-        processing_task_id=task_id,
-        processing_attempts=F("processing_attempts") + 1,
-        updated_at=now,
-    )
-    return MediaAsset.objects.get(id=asset_id) if claimed else None
+    with transaction.atomic():
+        # A taken-down asset must not get public derivatives again until restored.
+        claimed = MediaAsset.objects.filter(
+            claimable, id=asset_id, taken_down_at__isnull=True
+        ).update(
+            status=MediaStatus.PROCESSING,
+            processing_started_at=now,
+            processing_task_id=task_id,
+            processing_attempts=F("processing_attempts") + 1,
+            updated_at=now,
+        )
+        if not claimed:
+            return None
+        asset = MediaAsset.objects.get(id=asset_id)
+        event_record(
+            type=MEDIA_STATUS,
+            owner_id=asset.owner_id,
+            object_id=asset.id,
+            state=MediaStatus.PROCESSING,
+        )
+    return asset
 
 
 def media_fail(
@@ -110,6 +120,11 @@ def media_fail(
     assets = MediaAsset.objects.filter(id=asset_id, status__in=statuses)
     if task_id is not None:
         assets = assets.filter(processing_task_id=task_id)
+    with transaction.atomic():  # the event commits with the change, or neither
+        return _media_fail_update(assets, asset_id=asset_id, code=code, message=message)
+
+
+def _media_fail_update(assets, *, asset_id: UUID, code: str, message: str) -> bool:
     is_failed = bool(
         assets.update(
             status=MediaStatus.FAILED,
@@ -356,5 +371,21 @@ def _media_mark_ready(
         owner_id=held.owner_id,
         object_id=held.id,
         state=MediaStatus.READY,
+        data={
+            "width": processed.width,
+            "height": processed.height,
+            "blurhash": processed.blurhash,
+            "variants": [
+                {
+                    "name": variant.name,
+                    "width": variant.width,
+                    "height": variant.height,
+                    "format": variant.format,
+                    "size_bytes": variant.size_bytes,
+                    "url": get_storage().public_url(variant.key),
+                }
+                for variant in processed.variants
+            ],
+        },
     )
     return True

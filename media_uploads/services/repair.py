@@ -6,6 +6,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.events import MEDIA_STATUS, event_record
 from media_uploads.models import MediaAsset, MediaStatus
 from media_uploads.services.processing import media_fail, stuck_in_processing
 from media_uploads.services.queueing import media_dispatch_waiting_after_commit
@@ -43,6 +44,12 @@ def media_reprocess(*, asset_id: UUID) -> bool:
         if is_reset:
             owner_id = MediaAsset.objects.values_list("owner_id", flat=True).get(
                 id=asset_id
+            )
+            event_record(
+                type=MEDIA_STATUS,
+                owner_id=owner_id,
+                object_id=asset_id,
+                state=MediaStatus.UPLOADED,
             )
             media_dispatch_waiting_after_commit(owner_id)
     return is_reset

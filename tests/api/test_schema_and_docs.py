@@ -13,6 +13,7 @@ EXPECTED_OPERATIONS = {
     "drafts_revisions_list",
     "drafts_revisions_get",
     "drafts_revisions_restore",
+    "events_stream",
     "me",
     "media_list",
     "media_lease",

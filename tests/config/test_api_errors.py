@@ -78,4 +78,9 @@ def test_me_answers_who_the_token_belongs_to(api, user):
     response = api.get("/api/v1/me/")
 
     assert response.status_code == 200
-    assert response.json() == {"id": user.id, "username": "alice", "is_staff": False}
+    assert response.json() == {
+        "id": user.id,
+        "username": "alice",
+        "is_staff": False,
+        "events_url": "http://testserver/api/v1/events/",
+    }

@@ -105,10 +105,14 @@ def test_autosave_fast_path_is_one_update_plus_a_snapshot_at_most_once(api, draf
     statements = [
         [q["sql"].split()[0] for q in c.captured_queries] for c in (first, second)
     ]
-    # Token authentication reads the token; then the conditional UPDATE ... RETURNING;
-    # the first autosave also takes the interval's snapshot (INSERT ... SELECT, in a
-    # WITH that prunes revisions past the newest 50).
-    assert statements == [["SELECT", "UPDATE", "WITH"], ["SELECT", "UPDATE"]]
+    # Token authentication reads the token; then the conditional UPDATE ... RETURNING
+    # with the draft.saved outbox insert in the same WITH statement; the first
+    # autosave also takes the interval's snapshot (INSERT ... SELECT, in a WITH that
+    # prunes revisions past the newest 50).
+    assert statements == [["SELECT", "WITH", "WITH"], ["SELECT", "WITH"]]
+    saved = second.captured_queries[1]["sql"]
+    assert saved.startswith('WITH saved AS (UPDATE "drafts_draft"')
+    assert 'INSERT INTO "core_outboxevent"' in saved
     assert "INSERT INTO" in first.captured_queries[2]["sql"]
     update_sql = second.captured_queries[1]["sql"]
     assert "RETURNING" in update_sql
@@ -122,7 +126,9 @@ def test_autosave_writes_no_indexed_column_so_postgresql_can_update_in_place(
     with CaptureQueriesContext(connection) as captured:
         autosave(api, draft.id, 1, title="one", body="two")
     update_sql = next(
-        q["sql"] for q in captured.captured_queries if q["sql"].startswith("UPDATE")
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith("WITH saved AS (UPDATE")
     )
     assignments = update_sql.split(" SET ", 1)[1].split(" WHERE ", 1)[0]
     written = set(re.findall(r'(?:^|, )"?(\w+)"? = ', assignments))

@@ -62,10 +62,11 @@ def test_snapshot_past_the_kept_50_is_still_one_statement(api, draft, settings):
     with CaptureQueriesContext(connection) as captured:
         autosave(api, draft.id, 52, body="text 52")
 
-    # Token, the conditional UPDATE, then the snapshot that also prunes.
+    # Token, the conditional UPDATE (with its outbox insert, in a WITH), then the
+    # snapshot that also prunes.
     assert [q["sql"].split()[0] for q in captured.captured_queries] == [
         "SELECT",
-        "UPDATE",
+        "WITH",
         "WITH",
     ]
     numbers = DraftRevision.objects.filter(draft=draft).values_list("number", flat=True)

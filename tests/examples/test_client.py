@@ -4,24 +4,29 @@ import json
 import subprocess
 import sys
 
-from tests.service import REPO_DIR
+from tests.service import REPO_DIR, free_port
 
 
-def test_example_client_walks_the_whole_flow(demo_service):
-    completed = subprocess.run(
+def run_client(service, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [
             sys.executable,
             "examples/client.py",
             "--base-url",
-            demo_service.base_url,
+            service.base_url,
             "--token",
-            demo_service.token,
+            service.token,
+            *extra,
         ],
         cwd=REPO_DIR,
         capture_output=True,
         text=True,
         timeout=300,
     )
+
+
+def test_example_client_walks_the_whole_flow(demo_service):
+    completed = run_client(demo_service)
 
     assert completed.returncode == 0, completed.stdout + completed.stderr
     post = json.loads(completed.stdout)
@@ -38,3 +43,24 @@ def test_example_client_walks_the_whole_flow(demo_service):
         "w320",
         "jpeg1080",
     }
+    # Embedded default (SQLite, filesystem broker, no Redis): the waits were
+    # answered by the events process's stream, not by polling.
+    assert "media.status " + media["id"] + ": ready (stream)" in completed.stderr
+    assert f"post.status {post['id']}: published (stream)" in completed.stderr
+    assert "(polled)" not in completed.stderr
+
+
+def test_example_client_polls_when_the_stream_is_unavailable(demo_service):
+    closed_port = free_port()
+
+    completed = run_client(
+        demo_service,
+        "--events-url",
+        f"http://127.0.0.1:{closed_port}/api/v1/events/",
+    )
+
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    post = json.loads(completed.stdout)
+    assert post["status"] == "published"
+    assert "event stream unavailable; polling" in completed.stderr
+    assert f"post.status {post['id']}: published (polled)" in completed.stderr

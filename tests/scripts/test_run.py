@@ -67,6 +67,15 @@ def test_make_run_serves_then_stops_every_process_on_sigterm(tmp_path):
         )
         admin_css = requests.get(f"{base_url}/static/admin/css/base.css", timeout=10)
         admin_home = log_into_admin(service)
+        me = with_token.json()
+        stream = requests.get(
+            me["events_url"],
+            headers={"Authorization": f"Token {service.token}"},
+            stream=True,
+            timeout=10,
+        )
+        stream_start = next(stream.iter_lines(decode_unicode=True))
+        stream.close()
         started = descendants(service.process.pid)
         exit_code = service.stop()
     text = "".join(service.output)
@@ -81,7 +90,13 @@ def test_make_run_serves_then_stops_every_process_on_sigterm(tmp_path):
     assert anonymous.json()["error"]["code"] == "not_authenticated"
     assert with_token.json()["username"] == "demo"
     assert with_token.json()["is_staff"] is True
-    for prefix in ("web    | ", "worker | ", "beat   | "):
+    assert f"  Events: {me['events_url']}" in text
+    assert me["events_url"].endswith("/api/v1/events/")
+    assert not me["events_url"].startswith(base_url + "/")  # its own process
+    assert stream.status_code == 200
+    assert stream.headers["Content-Type"] == "text/event-stream"
+    assert stream_start.startswith("retry: ")
+    for prefix in ("web    | ", "worker | ", "beat   | ", "events | "):
         assert prefix in text, f"no output from {prefix.strip()}"
     assert len(started) >= 5, started  # 3 children, gunicorn and pool workers
     assert exit_code == 0
