@@ -294,6 +294,13 @@ DRAFT_REVISION_INTERVAL = env.int("DRAFT_REVISION_INTERVAL", default=60)
 DRAFT_REVISIONS_KEPT = env.int("DRAFT_REVISIONS_KEPT", default=50)
 DRAFT_MAX_LIVE_PER_USER = env.int("DRAFT_MAX_LIVE_PER_USER", default=1000)
 DRAFT_DELETED_RETENTION_DAYS = env.int("DRAFT_DELETED_RETENTION_DAYS", default=30)
+
+# Post guidance: moderators' regular expressions run on RE2 (linear time); these cap
+# a pattern's length and the memory RE2 may give one program.
+GUIDANCE_REGEX_MAX_LENGTH = env.int("GUIDANCE_REGEX_MAX_LENGTH", default=500)
+GUIDANCE_REGEX_MAX_MEMORY_BYTES = env.int(
+    "GUIDANCE_REGEX_MAX_MEMORY_BYTES", default=1024 * 1024
+)
 IDEMPOTENCY_KEY_TTL_SECONDS = env.int("IDEMPOTENCY_KEY_TTL_SECONDS", default=24 * 3600)
 # A key still "in progress" after this long belongs to a request that died; another
 # request with the same key may take it over.

@@ -11,9 +11,40 @@ from uuid import UUID
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Prefetch, Q, QuerySet
 
+from core.errors import NotFound
 from media_uploads.models import MediaVariant
-from poster.models import Post, PostMedia, PostStatus
+from poster.models import (
+    Community,
+    CommunityFlair,
+    CommunityRule,
+    Post,
+    PostMedia,
+    PostStatus,
+)
 from poster.services import PostNotFound
+
+
+class CommunityNotFound(NotFound):
+    message = "No such community."
+
+
+def community_get(*, name: str) -> Community:
+    """A community with its rules and flairs: public to every signed-in user."""
+    community = (
+        Community.objects.filter(name__iexact=name)
+        .prefetch_related(
+            Prefetch(
+                "rules", queryset=CommunityRule.objects.order_by("position", "id")
+            ),
+            Prefetch(
+                "flairs", queryset=CommunityFlair.objects.order_by("position", "id")
+            ),
+        )
+        .first()
+    )
+    if community is None:
+        raise CommunityNotFound()
+    return community
 
 
 def _visible_to(user: AbstractBaseUser) -> Q:
