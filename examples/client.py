@@ -2,10 +2,12 @@
 
     python examples/client.py --base-url http://127.0.0.1:8000 --token TOKEN
 
-Creates a draft, autosaves it twice, leases an image it makes itself, uploads it by
-following the lease's instructions (the same code works for S3 and for poster's local
-storage), completes the upload, waits until the image is ready, publishes, and prints
-the post as JSON.
+Reads the server's limits (/config/) and the community's rules and flairs, creates
+a draft (with a flair when the community requires one), autosaves it twice, leases an
+image it makes itself within the limits, uploads it by following the lease's
+instructions (the same code works for S3 and for poster's local storage), completes
+the upload, waits until the image is ready, checks the draft against the community's
+rules, publishes, and prints the post as JSON (notes go to stderr).
 """
 
 import argparse
@@ -88,12 +90,18 @@ def main() -> None:
     arguments = parser.parse_args()
     client = Client(arguments.base_url, arguments.token)
 
-    draft = client.call(
-        "POST",
-        "/drafts/",
-        (201,),
-        json={"kind": "image", "title": "Hello from", "community": arguments.community},
+    limits = client.call("GET", "/config/", (200,)).json()
+    community = client.call(
+        "GET", f"/communities/{arguments.community}/", (200,)
     ).json()
+    if community["guidelines_text"]:
+        print(f"guidelines: {community['guidelines_text']}", file=sys.stderr)
+    fields = {"kind": "image", "title": "Hello from", "community": community["name"]}
+    if any(rule["rule"] == "flair_required" for rule in community["rules"]):
+        fields["flair"] = next(
+            f["id"] for f in community["flairs"] if not f["is_mod_only"]
+        )
+    draft = client.call("POST", "/drafts/", (201,), json=fields).json()
     version = draft["version"]
     for title in ("Hello from the", "Hello from the example client"):
         draft = client.call(
@@ -106,6 +114,17 @@ def main() -> None:
         version = draft["version"]
 
     image = make_png()
+    media_limits = limits["media"]
+    if (
+        "image/png" not in media_limits["supported_mime_types"]
+        or len(image) > media_limits["max_bytes"]
+    ):
+        sys.exit(f"the server takes no {len(image)}-byte PNG: {media_limits}")
+    print(
+        f"limits: {media_limits['max_bytes']} bytes, "
+        f"{media_limits['pending_uploads_left']} uploads left",
+        file=sys.stderr,
+    )
     lease = client.call(
         "POST",
         "/media/",
@@ -132,6 +151,11 @@ def main() -> None:
         time.sleep(float(media.headers.get("Retry-After", "1")) / 4)
 
     draft = client.call("GET", f"/drafts/{draft['id']}/", (200,)).json()
+    check = client.call("POST", f"/drafts/{draft['id']}/check/", (200,)).json()
+    for violation in check["violations"]:
+        print(f"{violation['severity']}: {violation['message']}", file=sys.stderr)
+    if check["is_blocked"]:
+        sys.exit("the community's rules block this post")
     post = client.call(
         "POST",
         f"/drafts/{draft['id']}/publish/",

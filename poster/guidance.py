@@ -21,6 +21,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import re2
@@ -83,6 +84,15 @@ class DraftContent:
     url: str
     flair_id: int | None
     media_count: int
+
+    # Folded once per check, however many phrase rules read them.
+    @cached_property
+    def title_folded(self) -> str:
+        return self.title.casefold()
+
+    @cached_property
+    def body_folded(self) -> str:
+        return self.body.casefold()
 
 
 # A compiled rule: is it broken by this content?
@@ -235,9 +245,14 @@ def _text_of(field: str) -> Callable[[DraftContent], str]:
     return (lambda c: c.title) if field == "title" else (lambda c: c.body)
 
 
+def _folded_text_of(field: str) -> Callable[[DraftContent], str]:
+    return (lambda c: c.title_folded) if field == "title" else (lambda c: c.body_folded)
+
+
 def _predicate(kind: str, parsed: Any) -> Predicate:
     field = RULE_FIELDS[kind]
     text = _text_of(field)
+    folded = _folded_text_of(field)
     if kind in (RuleKind.TITLE_MIN_LENGTH, RuleKind.BODY_MIN_LENGTH):
         # An empty body is the body policy's business, not its minimum length's.
         is_body = kind == RuleKind.BODY_MIN_LENGTH
@@ -247,9 +262,9 @@ def _predicate(kind: str, parsed: Any) -> Predicate:
     if kind in (RuleKind.TITLE_MAX_LENGTH, RuleKind.BODY_MAX_LENGTH):
         return lambda c: len(text(c).strip()) > parsed
     if kind in (RuleKind.TITLE_REQUIRED_PHRASES, RuleKind.BODY_REQUIRED_PHRASES):
-        return lambda c: not any(phrase in text(c).casefold() for phrase in parsed)
+        return lambda c: not any(phrase in folded(c) for phrase in parsed)
     if kind in (RuleKind.TITLE_BANNED_PHRASES, RuleKind.BODY_BANNED_PHRASES):
-        return lambda c: any(phrase in text(c).casefold() for phrase in parsed)
+        return lambda c: any(phrase in folded(c) for phrase in parsed)
     if kind in REGEX_KINDS:
         return lambda c: parsed.search(text(c)) is None
     if kind == RuleKind.BODY_POLICY:
