@@ -287,7 +287,7 @@ class DraftCheckApi(APIView):
         draft = draft_get(draft_id=draft_id, owner=request.user)
         guidance = draft_guidance_check(
             draft=draft,
-            media_count=MediaAsset.objects.held_by(draft.id).count(),
+            media_count=MediaAsset.objects.held_by(draft.id).count,
             author=request.user,
         )
         return Response(

@@ -83,7 +83,12 @@ class DraftContent:
     body: str
     url: str
     flair_id: int | None
-    media_count: int
+    # Counted only if a media rule asks: most communities have none.
+    media_count_get: Callable[[], int]
+
+    @cached_property
+    def media_count(self) -> int:
+        return self.media_count_get()
 
     # Folded once per check, however many phrase rules read them.
     @cached_property
@@ -369,13 +374,14 @@ def _builtin(rule: str, field: str, message: str) -> Violation:
 
 
 def draft_guidance_check(
-    *, draft: Draft, media_count: int, author: AbstractBaseUser
+    *, draft: Draft, media_count: int | Callable[[], int], author: AbstractBaseUser
 ) -> GuidanceResult:
     """Every rule `draft` breaks now in its community, in the rules' order.
 
     Besides the moderators' rules, a draft without a community, or one naming a
     missing or closed community, a kind it does not take, a flair that is not its
     own or a moderators' flair, breaks a built-in blocking rule of that name.
+    `media_count` may be a function: it is called only if a media rule needs it.
     """
     if not draft.community:
         return GuidanceResult(
@@ -436,7 +442,7 @@ def draft_guidance_check(
         body=draft.body,
         url=draft.url,
         flair_id=draft.flair,
-        media_count=media_count,
+        media_count_get=media_count if callable(media_count) else lambda: media_count,
     )
     violations += [
         Violation(

@@ -151,10 +151,16 @@ def run(arguments: argparse.Namespace) -> None:
         drafts[url] = draft
         return url
 
+    # Each ruled case against the bare community's draft of the same size.
     cases = {
         "baseline: no rules, 2 KB body": draft_url(bare, 2_000),
         f"{arguments.rules} rules, 2 KB body": draft_url(ruled, 2_000),
+        "baseline: no rules, 40 KB body": draft_url(bare, 40_000),
         f"{arguments.rules} rules, 40 KB body": draft_url(ruled, 40_000),
+    }
+    baselines = {
+        f"{arguments.rules} rules, 2 KB body": "baseline: no rules, 2 KB body",
+        f"{arguments.rules} rules, 40 KB body": "baseline: no rules, 40 KB body",
     }
     results: dict[str, list[float]] = {name: [] for name in cases}
     checks: dict[str, list[float]] = {name: [] for name in cases}
@@ -192,21 +198,19 @@ def run(arguments: argparse.Namespace) -> None:
         f"  {'first check after a change':<34} {statistics.median(recompile):6.2f}  "
         f"({min(recompile):.2f}-{max(recompile):.2f})  (recompiles the rules)"
     )
-    baseline = medians["baseline: no rules, 2 KB body"]
-    for name in list(cases)[1:]:
+    for name, baseline_name in baselines.items():
+        baseline = medians[baseline_name]
         ratios = [
             value / base
-            for value, base in zip(
-                results[name], results["baseline: no rules, 2 KB body"], strict=True
-            )
+            for value, base in zip(results[name], results[baseline_name], strict=True)
         ]
-        verdict = "met" if max(results[name]) < TARGET_CPU_MS else "MISSED"
+        verdict = "met" if medians[name] < TARGET_CPU_MS else "MISSED"
         print(
-            f"{name}: {medians[name] / baseline:.2f}x the baseline's CPU "
+            f"{name}: {medians[name] / baseline:.2f}x its baseline's CPU "
             f"(rounds {min(ratios):.2f}-{max(ratios):.2f}x), "
             f"+{medians[name] - baseline:.2f} ms for the rules; "
-            f"target < {TARGET_CPU_MS} ms: {verdict} (worst round "
-            f"{max(results[name]):.2f} ms)"
+            f"target < {TARGET_CPU_MS} ms per request: {verdict} by the median "
+            f"(worst round {max(results[name]):.2f} ms)"
         )
 
 
