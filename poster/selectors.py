@@ -6,12 +6,14 @@
 Anything else is 404, so a hidden post's existence never leaks.
 """
 
+import re
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Prefetch, Q, QuerySet
 
 from core.errors import NotFound
+from drafts.models import COMMUNITY_NAME_PATTERN
 from media_uploads.models import MediaVariant
 from poster.models import (
     Community,
@@ -30,6 +32,9 @@ class CommunityNotFound(NotFound):
 
 def community_get(*, name: str) -> Community:
     """A community with its rules and flairs: public to every signed-in user."""
+    if not re.match(COMMUNITY_NAME_PATTERN, name):
+        # No name can match; and PostgreSQL refuses some strings (NUL) outright.
+        raise CommunityNotFound()
     community = (
         Community.objects.filter(name__iexact=name)
         .prefetch_related(

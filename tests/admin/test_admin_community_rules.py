@@ -1,4 +1,4 @@
-"""Staff edit a community's rules and flairs in the admin; values are checked on save."""
+"""Staff edit community rules and flairs in the admin; values are checked on save."""
 
 import pytest
 

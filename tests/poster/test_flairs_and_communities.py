@@ -1,4 +1,4 @@
-"""Flairs on drafts and posts; a community's rules and flairs, public to signed-in users."""
+"""Flairs on drafts and posts; community rules and flairs, public to signed-in users."""
 
 import pytest
 from django.contrib.auth.models import Group
@@ -248,10 +248,12 @@ def test_a_community_answers_its_rules_flairs_kinds_and_guidelines(
 def test_an_unknown_community_is_404_and_anonymous_is_401(api, community):
     unknown = api.get("/api/v1/communities/nope/")
     odd = api.get("/api/v1/communities/%E2%80%AE..%2F/")
+    nul = api.get("/api/v1/communities/pi%00cs/")
     anonymous = APIClient().get("/api/v1/communities/pics/")
 
     assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "not_found")
     assert odd.status_code == 404
+    assert nul.status_code == 404
     assert anonymous.status_code == 401
 
 
