@@ -190,3 +190,29 @@ def test_a_regex_is_case_sensitive_unless_the_moderator_says_so(api, user, commu
     )
 
     assert check(api, matching).json()["violations"] == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "title", "is_broken"),
+    [
+        ("title_banned_phrases", "a+b", "aab", False),  # phrases are literal text
+        ("title_banned_phrases", "a+b", "A+B here", True),
+        ("title_banned_phrases", "straße", "STRASSE sale", True),  # full case folding
+        ("title_banned_phrases", "café", "CAFÉ crème", True),
+        ("title_required_phrases", "[oc]\n(meta)", "My (META) post", False),
+        ("title_regex", "(?i)^café .$", "CAFÉ é", False),  # . is one character
+        ("title_regex", r"^\p{Greek}+$", "λόγος", False),
+        ("title_regex", r"^\p{Greek}+$", "logos", True),
+    ],
+)
+def test_phrases_and_regexes_read_text_as_characters(
+    api, user, community, kind, value, title, is_broken
+):
+    rule_add(community, kind, value)
+    draft = draft_create(
+        owner=user, changes={"kind": "text", "title": title, "community": "pics"}
+    )
+
+    violations = check(api, draft).json()["violations"]
+
+    assert (violations != []) is is_broken
