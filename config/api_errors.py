@@ -55,11 +55,13 @@ from media_uploads.services import (
     UploadMissing,
     UploadQuotaExceeded,
 )
+from poster.selectors import CommunityNotFound
 from poster.services import (
     DraftAlreadyPublished,
     PostNotFound,
     PostNotScheduled,
     PublishRejected,
+    RequirementsNotMet,
 )
 
 logger = logging.getLogger("poster.api")
@@ -110,6 +112,8 @@ ERROR_STATUSES: dict[type[DomainError], int] = {
     PostNotScheduled: 409,
     DraftAlreadyPublished: 409,
     PublishRejected: 422,
+    RequirementsNotMet: 422,
+    CommunityNotFound: 404,
 }
 
 # Errors whose answer also carries a representation that their API renders:

@@ -325,6 +325,14 @@ DRAFT_MAX_LIVE_PER_USER = env.int("DRAFT_MAX_LIVE_PER_USER", default=1000)
 DRAFT_DELETED_RETENTION_DAYS = env.int("DRAFT_DELETED_RETENTION_DAYS", default=30)
 # Deleted drafts kept per user for restore; deleting one more purges the oldest.
 DRAFT_MAX_DELETED_PER_USER = env.int("DRAFT_MAX_DELETED_PER_USER", default=100)
+
+
+# Post guidance: moderators' regular expressions run on RE2 (linear time); these cap
+# a pattern's length and the memory RE2 may give one program.
+GUIDANCE_REGEX_MAX_LENGTH = env.int("GUIDANCE_REGEX_MAX_LENGTH", default=500)
+GUIDANCE_REGEX_MAX_MEMORY_BYTES = env.int(
+    "GUIDANCE_REGEX_MAX_MEMORY_BYTES", default=1024 * 1024
+)
 IDEMPOTENCY_KEY_TTL_SECONDS = env.int("IDEMPOTENCY_KEY_TTL_SECONDS", default=24 * 3600)
 # A key still "in progress" after this long belongs to a request that died; another
 # request with the same key may take it over.

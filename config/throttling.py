@@ -64,6 +64,41 @@ def _count_hits(keys: list[tuple[str, int]]) -> list[int]:
     return counts
 
 
+def _read_hits(keys: list[str]) -> list[int]:
+    """The counts of `keys` now, without adding a hit."""
+    url = settings.CACHE_URL
+    if url.startswith(("redis://", "rediss://")):
+        client = _count_hits_script(url).registered_client
+        return [int(count or 0) for count in client.mget(keys)]
+    counts = django_cache.get_many(keys)
+    return [int(counts.get(key, 0)) for key in keys]
+
+
+def throttle_budgets(user_id: int, *, now: float | None = None) -> list[dict[str, Any]]:
+    """Each budget a user's requests count against, with what is left of it now."""
+    now = time.time() if now is None else now
+    budgets = []
+    for scope, rate in settings.API_THROTTLE_RATES.items():
+        if rate:
+            limit, window_seconds = parse_rate(rate)
+            window = int(now // window_seconds)
+            key = f"throttle:{scope}:{user_id}:{window}"
+            budgets.append((scope, key, limit, window_seconds))
+    counts = _read_hits([key for _, key, _, _ in budgets])
+    return [
+        {
+            "scope": scope,
+            "limit": limit,
+            "window_seconds": window_seconds,
+            "remaining": max(limit - count, 0),
+            "resets_in_seconds": max(1, round(window_seconds - now % window_seconds)),
+        }
+        for (scope, _, limit, window_seconds), count in zip(
+            budgets, counts, strict=True
+        )
+    ]
+
+
 class PosterThrottle(BaseThrottle):
     # `view` is an APIView; importing that here would import DRF's views too early.
     def allow_request(self, request: Request, view: Any) -> bool:

@@ -11,6 +11,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
+from config.client_config import ClientConfigApi
 from core.api.routing import by_method
 from core.apis import MeApi
 from core.event_apis import event_stream
@@ -18,7 +19,7 @@ from drafts.apis.media import MediaLeaseCreateApi, MediaUpdateApi
 from media_uploads import apis as media_apis
 from media_uploads.local_upload import local_public_media, local_upload
 from media_uploads.urls import urlpatterns as media_only_urlpatterns
-from poster.apis import DraftPublishApi
+from poster.apis import CommunityDetailApi, DraftCheckApi, DraftPublishApi
 
 media_urlpatterns = [
     path(
@@ -57,7 +58,19 @@ urlpatterns = [
         DraftPublishApi.as_view(),
         name="draft-publish",
     ),
+    # The check reads the draft against its community's rules: poster's API too.
+    path(
+        "api/v1/drafts/<uuid:draft_id>/check/",
+        DraftCheckApi.as_view(),
+        name="draft-check",
+    ),
     path("api/v1/drafts/", include("drafts.urls")),
+    path(
+        "api/v1/communities/<str:name>/",
+        CommunityDetailApi.as_view(),
+        name="community-detail",
+    ),
+    path("api/v1/config/", ClientConfigApi.as_view(), name="client-config"),
     path("api/v1/media/", include(media_urlpatterns)),
     path("api/v1/posts/", include("poster.urls")),
     path("api/v1/storage/upload/", local_upload, name="local-storage-upload"),

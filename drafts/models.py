@@ -19,6 +19,7 @@ EDITABLE_FIELDS = (
     "community",
     "is_nsfw",
     "is_spoiler",
+    "flair",
 )
 
 
@@ -69,6 +70,9 @@ class Draft(models.Model):
     )
     is_nsfw = models.BooleanField(default=False)
     is_spoiler = models.BooleanField(default=False)
+    # The id of one of the community's flairs. drafts may not import poster, so this
+    # is no foreign key: poster checks it at publish and in the guidance check.
+    flair = models.PositiveIntegerField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     kind_version = models.PositiveIntegerField(default=1)
     title_version = models.PositiveIntegerField(default=1)
@@ -77,6 +81,7 @@ class Draft(models.Model):
     community_version = models.PositiveIntegerField(default=1)
     is_nsfw_version = models.PositiveIntegerField(default=1)
     is_spoiler_version = models.PositiveIntegerField(default=1)
+    flair_version = models.PositiveIntegerField(default=1)
     # The order of attached media is edited like a field, with its own stamp.
     media_version = models.PositiveIntegerField(default=1)
     # When, and at which version, the newest autosave snapshot was due.
@@ -127,6 +132,7 @@ class DraftRevision(models.Model):
     community = models.CharField(max_length=21, blank=True)
     is_nsfw = models.BooleanField()
     is_spoiler = models.BooleanField()
+    flair = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:

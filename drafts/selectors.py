@@ -53,3 +53,8 @@ def draft_revision_get(
     if revision is None:
         raise DraftRevisionNotFound()
     return revision
+
+
+def draft_live_count(*, owner: AbstractBaseUser) -> int:
+    """Drafts counted against DRAFT_MAX_LIVE_PER_USER (as draft_create does)."""
+    return Draft.objects.editable().filter(owner=owner).count()

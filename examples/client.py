@@ -2,13 +2,15 @@
 
     python examples/client.py --base-url http://127.0.0.1:8000 --token TOKEN
 
-Creates a draft, autosaves it twice, leases an image it makes itself, uploads it by
-following the lease's instructions (the same code works for S3 and for poster's local
-storage), completes the upload and publishes at once: the post waits for its image.
-Then it waits on the live event stream (`events_url` from GET /api/v1/me/) for the
-image's `ready` and the post's `published`, and prints the post as JSON. When the
-stream cannot be opened (or drops for good) it polls instead, as the API's
-`Retry-After` suggests. Progress goes to stderr.
+Reads the server's limits (/config/) and the community's rules and flairs, creates
+a draft (with a flair when the community requires one), autosaves it twice, leases an
+image it makes itself within the limits, uploads it by following the lease's
+instructions (the same code works for S3 and for poster's local storage), completes
+the upload, checks the draft against the community's rules and publishes at once: the
+post waits for its image. Then it waits on the live event stream (`events_url` from
+GET /api/v1/me/) for the image's `ready` and the post's `published`, and prints the
+post as JSON. When the stream cannot be opened (or drops for good) it polls instead,
+as the API's `Retry-After` suggests. Progress goes to stderr.
 """
 
 import argparse
@@ -244,12 +246,18 @@ def main() -> None:
         log("event stream unavailable; polling")
         stream = None
 
-    draft = client.call(
-        "POST",
-        "/drafts/",
-        (201,),
-        json={"kind": "image", "title": "Hello from", "community": arguments.community},
+    limits = client.call("GET", "/config/", (200,)).json()
+    community = client.call(
+        "GET", f"/communities/{arguments.community}/", (200,)
     ).json()
+    if community["guidelines_text"]:
+        print(f"guidelines: {community['guidelines_text']}", file=sys.stderr)
+    fields = {"kind": "image", "title": "Hello from", "community": community["name"]}
+    if any(rule["rule"] == "flair_required" for rule in community["rules"]):
+        fields["flair"] = next(
+            f["id"] for f in community["flairs"] if not f["is_mod_only"]
+        )
+    draft = client.call("POST", "/drafts/", (201,), json=fields).json()
     version = draft["version"]
     for title in ("Hello from the", "Hello from the example client"):
         draft = client.call(
@@ -262,6 +270,17 @@ def main() -> None:
         version = draft["version"]
 
     image = make_png()
+    media_limits = limits["media"]
+    if (
+        "image/png" not in media_limits["supported_mime_types"]
+        or len(image) > media_limits["max_bytes"]
+    ):
+        sys.exit(f"the server takes no {len(image)}-byte PNG: {media_limits}")
+    print(
+        f"limits: {media_limits['max_bytes']} bytes, "
+        f"{media_limits['pending_uploads_left']} uploads left",
+        file=sys.stderr,
+    )
     lease = client.call(
         "POST",
         "/media/",
@@ -279,6 +298,11 @@ def main() -> None:
 
     # Publish at once: the post waits for its image and publishes itself.
     draft = client.call("GET", f"/drafts/{draft['id']}/", (200,)).json()
+    check = client.call("POST", f"/drafts/{draft['id']}/check/", (200,)).json()
+    for violation in check["violations"]:
+        print(f"{violation['severity']}: {violation['message']}", file=sys.stderr)
+    if check["is_blocked"]:
+        sys.exit("the community's rules block this post")
     post = client.call(
         "POST",
         f"/drafts/{draft['id']}/publish/",

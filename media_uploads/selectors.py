@@ -4,9 +4,10 @@ from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from core.errors import NotFound
-from media_uploads.models import MediaAsset
+from media_uploads.models import MediaAsset, MediaStatus
 
 
 class MediaNotFound(NotFound):
@@ -22,3 +23,12 @@ def media_get(*, asset_id: UUID, owner: AbstractBaseUser) -> MediaAsset:
     if asset is None:
         raise MediaNotFound()
     return asset
+
+
+def media_pending_count(*, owner: AbstractBaseUser) -> int:
+    """Unfinished leases, counted as the lease insert counts them."""
+    return MediaAsset.objects.filter(
+        owner=owner,
+        status=MediaStatus.AWAITING_UPLOAD,
+        expires_at__gt=timezone.now(),
+    ).count()

@@ -27,7 +27,21 @@ from media_uploads.admin import (
     thumbnails_prefetch,
 )
 from media_uploads.models import MediaVariant, StoredObjectDeletion
-from poster.models import Community, Post, PostMedia, PostStatus
+from poster.guidance import (
+    MAX_FLAIRS_PER_COMMUNITY,
+    MAX_RULES_PER_COMMUNITY,
+    RuleValueInvalid,
+    community_rules_touch,
+    rule_value_parse,
+)
+from poster.models import (
+    Community,
+    CommunityFlair,
+    CommunityRule,
+    Post,
+    PostMedia,
+    PostStatus,
+)
 from poster.moderation import post_remove, post_restore
 
 admin.site.site_header = "poster admin"
@@ -44,7 +58,41 @@ class CommunityForm(forms.ModelForm):
 
     class Meta:
         model = Community
-        fields = ("name", "title", "allowed_kinds", "is_active")
+        fields = ("name", "title", "allowed_kinds", "is_active", "guidelines_text")
+
+
+class CommunityRuleForm(forms.ModelForm):
+    """Checks a rule's value as the guidance check will read it (a regex compiles
+    on RE2 within its length cap, domains are registrable, numbers are in range)."""
+
+    class Meta:
+        model = CommunityRule
+        fields = ("position", "kind", "value", "severity", "message")
+        widgets = {"value": forms.Textarea(attrs={"rows": 2, "cols": 40})}
+
+    def clean(self) -> dict:
+        data = super().clean()
+        kind = data.get("kind")
+        if kind:
+            try:
+                rule_value_parse(kind, data.get("value", ""))
+            except RuleValueInvalid as error:
+                self.add_error("value", str(error))
+        return data
+
+
+class CommunityRuleInline(admin.TabularInline):
+    model = CommunityRule
+    form = CommunityRuleForm
+    extra = 0
+    max_num = MAX_RULES_PER_COMMUNITY
+
+
+class CommunityFlairInline(admin.TabularInline):
+    model = CommunityFlair
+    fields = ("position", "text", "text_color", "background_color", "is_mod_only")
+    extra = 0
+    max_num = MAX_FLAIRS_PER_COMMUNITY
 
 
 @admin.register(Community)
@@ -54,6 +102,13 @@ class CommunityAdmin(admin.ModelAdmin):
     list_filter = ("is_active",)
     search_fields = ("name", "title")
     ordering = ("name",)
+    inlines = (CommunityRuleInline, CommunityFlairInline)
+
+    def save_related(self, request: HttpRequest, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        # The community, its rules and its flairs are saved: every process's compiled
+        # rules are stale now.
+        community_rules_touch(community_id=form.instance.id)
 
 
 def media_still_public() -> Exists:

@@ -1,5 +1,5 @@
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,10 +19,14 @@ from core.api.pagination import NewestFirstPagination
 from core.api.preconditions import if_match_version
 from core.errors import InvalidInput
 from drafts.apis import DraftOutputSerializer
+from drafts.models import DraftKind
+from drafts.selectors import draft_get
 from media_uploads.apis import MediaVariantSerializer
-from poster.models import Post, PostStatus
+from media_uploads.models import MediaAsset
+from poster.guidance import draft_guidance_check
+from poster.models import Post, PostStatus, RuleKind, RuleSeverity
 from poster.moderation import post_delete_by_author
-from poster.selectors import post_get, post_list
+from poster.selectors import community_get, post_get, post_list
 from poster.services import post_cancel, post_publish
 
 
@@ -38,8 +42,16 @@ class PostMediaSerializer(serializers.Serializer):
     variants = MediaVariantSerializer(source="asset.variants", many=True)
 
 
+class PostFlairSerializer(serializers.Serializer):
+    id = serializers.IntegerField(
+        allow_null=True, help_text="null once staff delete it"
+    )
+    text = serializers.CharField()
+
+
 class PostOutputSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author.username")
+    flair = serializers.SerializerMethodField()
     community = serializers.CharField(source="community.name")
     media = PostMediaSerializer(many=True)
 
@@ -55,6 +67,7 @@ class PostOutputSerializer(serializers.ModelSerializer):
             "url",
             "is_nsfw",
             "is_spoiler",
+            "flair",
             "status",
             "publish_at",
             "published_at",
@@ -65,6 +78,12 @@ class PostOutputSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(PostFlairSerializer(allow_null=True))
+    def get_flair(self, post: Post) -> dict | None:
+        if not post.flair_text:
+            return None
+        return {"id": post.flair_id, "text": post.flair_text}
 
 
 def post_data(post: Post, request: Request) -> dict:
@@ -115,6 +134,7 @@ class DraftPublishApi(APIView):
                         "community_not_found",
                         "community_inactive",
                         "kind_not_allowed",
+                        "requirements_not_met",
                         "idempotency_key_reused",
                     ],
                     428: ["precondition_required"],
@@ -229,3 +249,102 @@ class PostCancelApi(APIView):
     def post(self, request: Request, post_id) -> Response:
         draft = post_cancel(post_id=post_id, author=request.user)
         return Response(DraftOutputSerializer(draft).data)
+
+
+class ViolationSerializer(serializers.Serializer):
+    rule = serializers.CharField(
+        help_text="A rule kind (as in the community's rules), or a built-in: "
+        "community_required, community_not_found, community_inactive, "
+        "kind_not_allowed, flair_invalid, flair_mod_only."
+    )
+    field = serializers.ChoiceField(
+        choices=["title", "body", "url", "flair", "media", "community", "kind"]
+    )
+    severity = serializers.ChoiceField(
+        choices=RuleSeverity.values,
+        help_text="block: publishing is refused; warn: only shown.",
+    )
+    message = serializers.CharField(help_text="Written by the moderators.")
+
+
+class DraftCheckApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "DraftCheck"
+
+        community = serializers.CharField(allow_null=True)
+        is_blocked = serializers.BooleanField(
+            help_text="True when a violation blocks publishing."
+        )
+        violations = ViolationSerializer(many=True)
+
+    @extend_schema(
+        operation_id="drafts_check",
+        summary="Every community rule the draft breaks now",
+        description=(
+            "Call it while the author types (or before publishing): the same list "
+            "publishing answers with 422 requirements_not_met when one of them "
+            "blocks. It reads the draft as saved; autosave first."
+        ),
+        request=None,
+        responses={200: OutputSerializer, **errors({404: ["not_found"]})},
+    )
+    def post(self, request: Request, draft_id) -> Response:
+        draft = draft_get(draft_id=draft_id, owner=request.user)
+        guidance = draft_guidance_check(
+            draft=draft,
+            media_count=MediaAsset.objects.held_by(draft.id).count,
+            author=request.user,
+        )
+        return Response(
+            {
+                "community": guidance.community.name if guidance.community else None,
+                "is_blocked": guidance.is_blocked,
+                "violations": [v.as_dict() for v in guidance.violations],
+            }
+        )
+
+
+class CommunityRuleSerializer(serializers.Serializer):
+    rule = serializers.ChoiceField(source="kind", choices=RuleKind.values)
+    field = serializers.CharField()
+    value = serializers.CharField(
+        help_text="By kind: a number; phrases or domains, one per line; an RE2 "
+        "regular expression; a body policy (required, optional, not_allowed); "
+        "empty for flair_required and media_required."
+    )
+    severity = serializers.ChoiceField(choices=RuleSeverity.values)
+    message = serializers.CharField()
+
+
+class CommunityFlairSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="Put it in a draft's `flair`.")
+    text = serializers.CharField()
+    text_color = serializers.CharField()
+    background_color = serializers.CharField()
+    is_mod_only = serializers.BooleanField()
+
+
+class CommunityDetailApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "Community"
+
+        name = serializers.CharField()
+        title = serializers.CharField()
+        is_active = serializers.BooleanField()
+        allowed_kinds = serializers.ListField(
+            child=serializers.ChoiceField(choices=DraftKind.values)
+        )
+        guidelines_text = serializers.CharField()
+        rules = CommunityRuleSerializer(many=True)
+        flairs = CommunityFlairSerializer(many=True)
+
+    @extend_schema(
+        operation_id="communities_get",
+        summary="A community's rules, flairs, allowed kinds and guidelines",
+        responses={200: OutputSerializer, **errors({404: ["not_found"]})},
+    )
+    def get(self, request: Request, name: str) -> Response:
+        community = community_get(name=name)
+        return Response(self.OutputSerializer(community).data)

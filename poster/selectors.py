@@ -6,14 +6,50 @@
 Anything else is 404, so a hidden post's existence never leaks.
 """
 
+import re
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Prefetch, Q, QuerySet
 
+from core.errors import NotFound
+from drafts.models import COMMUNITY_NAME_PATTERN
 from media_uploads.models import MediaVariant
-from poster.models import Post, PostMedia, PostStatus
+from poster.models import (
+    Community,
+    CommunityFlair,
+    CommunityRule,
+    Post,
+    PostMedia,
+    PostStatus,
+)
 from poster.services import PostNotFound
+
+
+class CommunityNotFound(NotFound):
+    message = "No such community."
+
+
+def community_get(*, name: str) -> Community:
+    """A community with its rules and flairs: public to every signed-in user."""
+    if not re.match(COMMUNITY_NAME_PATTERN, name):
+        # No name can match; and PostgreSQL refuses some strings (NUL) outright.
+        raise CommunityNotFound()
+    community = (
+        Community.objects.filter(name__iexact=name)
+        .prefetch_related(
+            Prefetch(
+                "rules", queryset=CommunityRule.objects.order_by("position", "id")
+            ),
+            Prefetch(
+                "flairs", queryset=CommunityFlair.objects.order_by("position", "id")
+            ),
+        )
+        .first()
+    )
+    if community is None:
+        raise CommunityNotFound()
+    return community
 
 
 def _visible_to(user: AbstractBaseUser) -> Q:

@@ -29,11 +29,19 @@ from drafts.services import (
     draft_require_version,
 )
 from media_uploads.models import PROCESSABLE_STATUSES, MediaAsset, MediaStatus
-from poster.models import Community, Post, PostMedia, PostStatus
+from poster.guidance import FlairChoice, draft_guidance_check
+from poster.models import Community, CommunityFlair, Post, PostMedia, PostStatus
 
 
 class PublishRejected(DomainError):
     """The draft cannot become a post as it is; `code` says why."""
+
+
+class RequirementsNotMet(PublishRejected):
+    """The draft breaks a blocking rule of its community; `violations` lists all."""
+
+    code = "requirements_not_met"
+    message = "This post does not meet the community's requirements yet."
 
 
 class DraftAlreadyPublished(Conflict):
@@ -68,8 +76,11 @@ UNUSABLE_MEDIA_STATUSES = (
 )
 
 
-def _publish_validate(draft: Draft, media: list[MediaAsset]) -> Community:
-    """Check the draft by its kind; raise PublishRejected with a code for each fault."""
+def _publish_validate(
+    draft: Draft, media: list[MediaAsset], author: AbstractBaseUser
+) -> tuple[Community, FlairChoice | None]:
+    """Check the draft by its kind, then by its community's rules; raise
+    PublishRejected with a code for each fault. Returns the community and the flair."""
     if not draft.title.strip():
         raise PublishRejected("A post needs a title.", code="title_required")
     if draft.kind == DraftKind.LINK:
@@ -111,7 +122,28 @@ def _publish_validate(draft: Draft, media: list[MediaAsset]) -> Community:
             f"{community.name} does not take {draft.kind} posts.",
             code="kind_not_allowed",
         )
-    return community
+    guidance = draft_guidance_check(draft=draft, media_count=len(media), author=author)
+    if guidance.is_blocked:
+        raise RequirementsNotMet(
+            extra={"violations": [v.as_dict() for v in guidance.violations]}
+        )
+    flair = guidance.flair
+    # Hold the flair until commit: a concurrent delete by staff would otherwise
+    # leave the new post pointing at nothing.
+    if flair and not CommunityFlair.objects.select_for_update().filter(id=flair.id):
+        raise RequirementsNotMet(
+            extra={
+                "violations": [
+                    {
+                        "rule": "flair_invalid",
+                        "field": "flair",
+                        "severity": "block",
+                        "message": f"This flair is not one of {community.name}'s.",
+                    }
+                ]
+            }
+        )
+    return community, flair
 
 
 @transaction.atomic
@@ -138,7 +170,7 @@ def post_publish(
         ) from error
     draft_require_version(draft, base_version)
     media = list(MediaAsset.objects.select_for_update().held_by(draft.id))
-    community = _publish_validate(draft, media)
+    community, flair = _publish_validate(draft, media, author)
     now = timezone.now()
     is_scheduled = publish_at is not None and publish_at > now
     is_media_ready = all(asset.status == MediaStatus.READY for asset in media)
@@ -157,6 +189,8 @@ def post_publish(
         url=draft.url,
         is_nsfw=draft.is_nsfw,
         is_spoiler=draft.is_spoiler,
+        flair_id=flair.id if flair else None,
+        flair_text=flair.text if flair else "",
         status=post_status,
         publish_at=publish_at if is_scheduled else None,
         published_at=now if post_status == PostStatus.PUBLISHED else None,

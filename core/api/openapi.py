@@ -16,6 +16,12 @@ class ErrorDetailSerializer(serializers.Serializer):
     fields = serializers.DictField(
         required=False, help_text="Per-field messages; validation errors only."
     )
+    violations = serializers.ListField(
+        child=serializers.DictField(child=serializers.CharField()),
+        required=False,
+        help_text="requirements_not_met only: every rule the draft breaks, as "
+        "{rule, field, severity, message} (the drafts_check answer's list).",
+    )
 
 
 class ErrorSerializer(serializers.Serializer):

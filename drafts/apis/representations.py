@@ -51,6 +51,11 @@ class DraftInputSerializer(HotPathSerializer):
     community = PlainTextField(max_length=21)
     is_nsfw = serializers.BooleanField()
     is_spoiler = serializers.BooleanField()
+    # A flair id of the draft's community (GET /api/v1/communities/{name}/ lists
+    # them); null for none. Checked against the community by check and publish.
+    flair = serializers.IntegerField(
+        min_value=1, max_value=2_147_483_647, allow_null=True
+    )
     # The limit of media per draft is the service's to enforce (403).
     media = serializers.ListField(child=serializers.UUIDField())
 
@@ -155,6 +160,7 @@ def draft_fields_data(draft: Draft) -> dict:
         "community": draft.community,
         "is_nsfw": draft.is_nsfw,
         "is_spoiler": draft.is_spoiler,
+        "flair": draft.flair,
         "version": draft.version,
         "created_at": _DATETIME_FIELD.to_representation(draft.created_at),
         "updated_at": _DATETIME_FIELD.to_representation(draft.updated_at),

@@ -130,6 +130,14 @@ def test_non_staff_user_is_sent_to_the_login_page(client, user):
     assert response["Location"] == "/admin/login/?next=/admin/poster/post/"
 
 
+# The community page carries its rules and flairs inline: empty formsets here.
+NO_RULES_OR_FLAIRS = {
+    f"{prefix}-{name}": "0"
+    for prefix in ("rules", "flairs")
+    for name in ("TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS")
+}
+
+
 def test_staff_creates_and_edits_a_community(admin_client):
     created = admin_client.post(
         "/admin/poster/community/add/",
@@ -138,12 +146,18 @@ def test_staff_creates_and_edits_a_community(admin_client):
             "title": "Python",
             "allowed_kinds": ["text", "link"],
             "is_active": "on",
+            **NO_RULES_OR_FLAIRS,
         },
     )
     community = Community.objects.get(name="python")
     edited = admin_client.post(
         f"/admin/poster/community/{community.id}/change/",
-        {"name": "python", "title": "Python people", "allowed_kinds": ["image"]},
+        {
+            "name": "python",
+            "title": "Python people",
+            "allowed_kinds": ["image"],
+            **NO_RULES_OR_FLAIRS,
+        },
     )
     community.refresh_from_db()
 

@@ -29,6 +29,8 @@ def test_example_client_walks_the_whole_flow(demo_service):
     completed = run_client(demo_service)
 
     assert completed.returncode == 0, completed.stdout + completed.stderr
+    # It read /config/ (the embedded default MEDIA_MAX_BYTES) before uploading.
+    assert "limits: 20971520 bytes, 50 uploads left" in completed.stderr
     post = json.loads(completed.stdout)
     assert (post["status"], post["title"], post["community"], post["kind"]) == (
         "published",
