@@ -24,6 +24,7 @@ from core.api.preconditions import if_match_version, if_none_match_hits, version
 from core.errors import InvalidInput
 from drafts.apis.representations import (
     DraftAutosaveOutputSerializer,
+    DraftCreateInputSerializer,
     DraftInputSerializer,
     DraftOutputSerializer,
     draft_fields_data,
@@ -68,7 +69,7 @@ class DraftCreateApi(APIView):
         operation_id="drafts_create",
         summary="Create a draft",
         parameters=[IDEMPOTENCY_KEY],
-        request=DraftInputSerializer,
+        request=DraftCreateInputSerializer,
         responses={
             201: DraftOutputSerializer,
             **errors(
@@ -85,15 +86,15 @@ class DraftCreateApi(APIView):
     )
     def post(self, request: Request) -> Response:
         def create() -> Response:
-            serializer = DraftInputSerializer(data=request.data, partial=True)
-            serializer.is_valid(raise_exception=True)
-            changes = dict(serializer.validated_data)
-            if MEDIA_FIELD in changes:
+            if isinstance(request.data, dict) and MEDIA_FIELD in request.data:
                 raise InvalidInput.for_field(
                     "media",
                     "Not accepted on create.",
                     summary="Attach media after creating the draft.",
                 )
+            serializer = DraftCreateInputSerializer(data=request.data, partial=True)
+            serializer.is_valid(raise_exception=True)
+            changes = dict(serializer.validated_data)
             draft = draft_create(owner=request.user, changes=changes)
             return draft_response(draft, status_code=status.HTTP_201_CREATED)
 
@@ -151,6 +152,7 @@ class DraftAutosaveApi(APIView):
                     409: ["draft_published"],
                     412: ["edit_conflict", "precondition_failed"],
                     415: ["unsupported_media_type"],
+                    422: ["reference_not_usable"],
                     428: ["precondition_required"],
                 }
             ),
