@@ -1,5 +1,5 @@
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -91,6 +91,12 @@ class DraftPublishApi(APIView):
         ),
         parameters=[IF_MATCH, IDEMPOTENCY_KEY],
         request=DraftPublishInputSerializer,
+        examples=[
+            OpenApiExample("Now", value={}, request_only=True),
+            OpenApiExample(
+                "Later", value={"publish_at": "2030-12-01T09:00:00Z"}, request_only=True
+            ),
+        ],
         responses={
             201: PostOutputSerializer,
             202: PostOutputSerializer,

@@ -53,12 +53,6 @@ class PlainTextFieldExtension(OpenApiSerializerFieldExtension):
         schema = auto_schema._map_serializer_field(
             self.target, direction, bypass_extensions=True
         )
-        # drf-spectacular writes a blank-allowing field with a pattern as
-        # oneOf(pattern, maxLength 0); "" matches both, which oneOf forbids. The
-        # patterns here all accept "", so one branch says it all.
-        branches = schema.pop("oneOf", None)
-        if branches:
-            schema = {**branches[0], **schema}
         schema["pattern"] = self.target.schema_pattern
         return schema
 
@@ -238,11 +232,50 @@ def _document_errors(result: dict, operation: dict) -> None:
         response["description"] = label + ", ".join(codes)
 
 
+def _require_bodies_that_need_a_field(result: dict, operation: dict) -> None:
+    """A body that must name a field (minProperties) cannot be left out either."""
+    body = operation.get("requestBody")
+    if not body:
+        return
+    for media_type in body.get("content", {}).values():
+        reference = media_type.get("schema", {}).get("$ref", "")
+        component = result["components"]["schemas"].get(reference.rsplit("/", 1)[-1])
+        if component and component.get("minProperties", 0) > 0:
+            body["required"] = True
+
+
 def _link(target: str, parameters: dict[str, str]) -> dict:
     return {"operationId": target, "parameters": parameters}
 
 
+EMPTY_STRING_BRANCH = {"type": "string", "maxLength": 0}
+
+
+def _merge_blank_branches(schema: object) -> None:
+    """drf-spectacular writes a blank-allowing field with a pattern as
+    oneOf(pattern, maxLength 0). When the pattern takes "" too, "" matches both
+    branches, which oneOf forbids: a valid request would fail validation. Keep the
+    one branch that says it all."""
+    if isinstance(schema, list):
+        for item in schema:
+            _merge_blank_branches(item)
+    if not isinstance(schema, dict):
+        return
+    branches = schema.get("oneOf")
+    if (
+        isinstance(branches, list)
+        and len(branches) == 2
+        and branches[1] == EMPTY_STRING_BRANCH
+        and re.search(branches[0].get("pattern", "(?!)"), "")
+    ):
+        del schema["oneOf"]
+        schema.update(branches[0])
+    for value in schema.values():
+        _merge_blank_branches(value)
+
+
 def add_common_responses_and_headers(result: dict, **kwargs) -> dict:
+    _merge_blank_branches(result.get("components", {}))
     for path, operations in result.get("paths", {}).items():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
@@ -267,6 +300,7 @@ def add_common_responses_and_headers(result: dict, **kwargs) -> dict:
                 for status_code, codes in QUERY_ERRORS.items():
                     _add_error(responses, status_code, codes)
             _document_errors(result, operation)
+            _require_bodies_that_need_a_field(result, operation)
             header_names = operation.pop("x-response-headers", {})
             for status_code, response in responses.items():
                 names = list(header_names.get(status_code, []))
@@ -311,7 +345,9 @@ PAGE_SIZE = OpenApiParameter(
 
 class InputSerializerExtension(OpenApiSerializerExtension):
     """Request bodies say what the server refuses: unknown fields
-    (`rejects_unknown_fields`) and an empty PATCH (`patch_requires_a_field`)."""
+    (`rejects_unknown_fields`) and an empty PATCH (`patch_requires_a_field`), and
+    that no field is required where the API validates partially
+    (`takes_any_subset`)."""
 
     target_class = "core.api.serializers.HotPathSerializer"
     match_subclasses = True
@@ -321,6 +357,9 @@ class InputSerializerExtension(OpenApiSerializerExtension):
         if direction == "request":
             if getattr(self.target, "rejects_unknown_fields", False):
                 schema["additionalProperties"] = False
+            if getattr(self.target, "takes_any_subset", False):
+                # Every field is optional (the API validates partially).
+                schema.pop("required", None)
             if auto_schema.method == "PATCH" and getattr(
                 self.target, "patch_requires_a_field", False
             ):

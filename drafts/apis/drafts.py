@@ -1,6 +1,6 @@
 """The draft resource: list, create, get, autosave, delete."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -70,6 +70,13 @@ class DraftCreateApi(APIView):
         summary="Create a draft",
         parameters=[IDEMPOTENCY_KEY],
         request=DraftCreateInputSerializer,
+        examples=[
+            OpenApiExample(
+                "A text post in the making",
+                value={"kind": "text", "title": "Hello", "community": "general"},
+                request_only=True,
+            )
+        ],
         responses={
             201: DraftOutputSerializer,
             **errors(
@@ -137,6 +144,13 @@ class DraftAutosaveApi(APIView):
         ),
         parameters=[IF_MATCH],
         request=DraftInputSerializer,
+        examples=[
+            OpenApiExample(
+                "A few more words",
+                value={"body": "First words"},
+                request_only=True,
+            )
+        ],
         responses={
             200: DraftAutosaveOutputSerializer,
             **errors(

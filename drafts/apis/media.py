@@ -4,7 +4,7 @@ between drafts and positions. Media-only endpoints are in media_uploads.apis."""
 import re
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -60,7 +60,7 @@ class MediaLeaseInputSerializer(HotPathSerializer):
     filename = PlainTextField(max_length=1000)
     content_type = LeaseContentTypeField(max_length=100)
     size_bytes = LeaseSizeField()
-    sha256 = Sha256Field(required=False, allow_null=True)
+    sha256 = Sha256Field(required=False, allow_null=True, trim_whitespace=False)
     draft = StrictUUIDField(required=False, allow_null=True)
 
     def validate_sha256(self, value: str | None) -> str | None:
@@ -78,6 +78,17 @@ class MediaLeaseCreateApi(APIView):
         operation_id="media_lease",
         summary="Lease an upload: where and how to send the file",
         request=MediaLeaseInputSerializer,
+        examples=[
+            OpenApiExample(
+                "A photo",
+                value={
+                    "filename": "IMG_1.jpg",
+                    "content_type": "image/jpeg",
+                    "size_bytes": 48213,
+                },
+                request_only=True,
+            )
+        ],
         responses={
             201: LeaseOutputSerializer,
             **errors(

@@ -126,7 +126,9 @@ class DraftInputSerializer(HotPathSerializer):
 
 
 class DraftCreateInputSerializer(DraftInputSerializer):
-    """A new draft's fields: media are attached after it exists."""
+    """A new draft's fields, any of them: media are attached after it exists."""
+
+    takes_any_subset = True
 
     class Meta:
         ref_name = "DraftCreate"
