@@ -56,8 +56,9 @@ def schemathesis_run(service, report_dir, *, seed: int) -> subprocess.CompletedP
 def assert_clean_run(service, completed: subprocess.CompletedProcess, seed: int):
     replay = f"replay: st run <base>/api/schema/ --checks all --seed {seed}"
     output = completed.stdout
+    failures = output[output.find("FAILURES") :] if "FAILURES" in output else output
     assert completed.returncode == 0, (
-        f"seed {seed} ({replay})\n" + output[-8000:] + completed.stderr
+        f"seed {seed} ({replay})\n" + failures[:16000] + completed.stderr
     )
     schema = requests.get(f"{service.base_url}/api/schema/?format=json", timeout=30)
     every = sum(len(methods) for methods in schema.json()["paths"].values())
