@@ -132,9 +132,10 @@ class DraftPublishApi(APIView):
         ),
     )
     def post(self, request: Request, draft_id) -> Response:
-        base_version = if_match_version(request)
+        # A malformed body is 400 whatever If-Match says (a weak tag is 412).
         serializer = DraftPublishInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        base_version = if_match_version(request)
 
         def publish() -> Response:
             post = post_publish(

@@ -9,15 +9,20 @@ Anything else is 404, so a hidden post's existence never leaks.
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from media_uploads.models import MediaVariant
 from poster.models import Post, PostMedia, PostStatus
 from poster.services import PostNotFound
 
+# A post its author deleted is gone for the author too (a DELETE then GET is 404, as
+# for any deleted resource); one that moderators removed stays readable by its
+# author, with the reason.
+DELETED_BY_AUTHOR = Q(status=PostStatus.REMOVED, removed_by=F("author"))
+
 
 def _visible_to(user: AbstractBaseUser) -> Q:
-    visible = Q(status=PostStatus.PUBLISHED) | Q(author=user)
+    visible = Q(status=PostStatus.PUBLISHED) | (Q(author=user) & ~DELETED_BY_AUTHOR)
     if user.is_staff:
         visible |= Q(status=PostStatus.REMOVED)
     return visible
@@ -48,7 +53,7 @@ def post_list(
     is_mine: bool = False,
 ) -> QuerySet[Post]:
     if is_mine:
-        posts = Post.objects.filter(author=viewer)
+        posts = Post.objects.filter(author=viewer).exclude(DELETED_BY_AUTHOR)
     else:
         posts = Post.objects.filter(status=PostStatus.PUBLISHED)
     if community_name:

@@ -174,11 +174,12 @@ class DraftAutosaveApi(APIView):
         extensions=response_headers({200: ["ETag"], 412: ["ETag"]}),
     )
     def patch(self, request: Request, draft_id) -> Response:
-        base_version = if_match_version(request)
+        # A malformed body is 400 whatever If-Match says (a weak tag is 412).
         serializer = DraftInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         if not serializer.validated_data:
             raise InvalidInput("Send at least one field to change.", code="no_changes")
+        base_version = if_match_version(request)
         result = draft_autosave(
             draft_id=draft_id,
             owner=request.user,

@@ -218,6 +218,27 @@ def test_draft_text_patterns_agree_with_the_server(api, schema, field, value):
     assert response.status_code == (201 if allowed else 400), response.content
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "code"),
+    [
+        ("/", None, "no_changes"),
+        ("/", {"community": "x" * 22}, "validation_error"),
+        ("/publish/", {"publish_at": 5}, "validation_error"),
+    ],
+)
+def test_a_malformed_body_is_400_even_with_a_weak_if_match(
+    api, draft, path, body, code
+):
+    method = api.patch if path == "/" else api.post
+
+    response = method(
+        f"/api/v1/drafts/{draft.id}{path}", body, format="json", HTTP_IF_MATCH='W/"1"'
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == code
+
+
 def test_an_autosave_without_a_body_is_400(api, draft):
     response = api.patch(f"/api/v1/drafts/{draft.id}/", HTTP_IF_MATCH='"1"')
 
