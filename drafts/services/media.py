@@ -34,8 +34,8 @@ class DraftMediaLimitReached(LimitReached):
 
 class DraftNotUsable(InvalidInput):
     """A draft or media named in the request is not the caller's, or cannot be used
-    (the draft cannot change). The request is well formed, so not a 400: a client
-    that follows the schema can still meet this one (`fields` names which)."""
+    (the draft cannot change). The request itself is well formed: a client that
+    follows the schema can meet this one, and `fields` names which reference."""
 
     code = "reference_not_usable"
 
