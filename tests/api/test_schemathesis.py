@@ -19,8 +19,9 @@ import requests
 from tests.service import REPO_DIR
 
 FIXED_SEED = 20261125
-# Bounded so that both runs fit in `make test` on a 2-core machine.
-MAX_EXAMPLES = 20
+# Bounded so that both runs fit in `make test` on a 2-core machine (about a minute
+# each there).
+MAX_EXAMPLES = 15
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 
 
@@ -38,8 +39,11 @@ def schemathesis_run(service, report_dir, *, seed: int) -> subprocess.CompletedP
             ",".join(PHASES),
             "--max-examples",
             str(MAX_EXAMPLES),
+            # One worker: with two, Hypothesis's threads sometimes hit CPython 3.11's
+            # "AST constructor recursion depth mismatch" (gh-106905), a crash of
+            # the tool's own, not a finding about poster.
             "--workers",
-            "2",
+            "1",
             "--seed",
             str(seed),
             "--no-color",
