@@ -105,7 +105,7 @@ ERROR_STATUSES: dict[type[DomainError], int] = {
     DraftPublished: 409,
     DraftLimitReached: 403,
     DraftConflict: 412,
-    DraftNotUsable: 400,
+    DraftNotUsable: 422,
     DraftMediaLimitReached: 403,
     # poster
     PostNotFound: 404,

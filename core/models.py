@@ -60,6 +60,7 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.name or self.user_id})"
 
+
 class OutboxEvent(models.Model):
     """A domain event, written in the transaction of the change it reports.
 

@@ -1,5 +1,10 @@
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -110,6 +115,12 @@ class DraftPublishApi(APIView):
         ),
         parameters=[IF_MATCH, IDEMPOTENCY_KEY],
         request=DraftPublishInputSerializer,
+        examples=[
+            OpenApiExample("Now", value={}, request_only=True),
+            OpenApiExample(
+                "Later", value={"publish_at": "2030-12-01T09:00:00Z"}, request_only=True
+            ),
+        ],
         responses={
             201: PostOutputSerializer,
             202: PostOutputSerializer,
@@ -146,9 +157,10 @@ class DraftPublishApi(APIView):
         ),
     )
     def post(self, request: Request, draft_id) -> Response:
-        base_version = if_match_version(request)
+        # A malformed body is 400 whatever If-Match says (a weak tag is 412).
         serializer = DraftPublishInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        base_version = if_match_version(request)
 
         def publish() -> Response:
             post = post_publish(

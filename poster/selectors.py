@@ -10,7 +10,7 @@ import re
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from core.errors import NotFound
 from drafts.models import COMMUNITY_NAME_PATTERN
@@ -24,6 +24,11 @@ from poster.models import (
     PostStatus,
 )
 from poster.services import PostNotFound
+
+# A post its author deleted is gone for the author too (a DELETE then GET is 404, as
+# for any deleted resource); one that moderators removed stays readable by its
+# author, with the reason.
+DELETED_BY_AUTHOR = Q(status=PostStatus.REMOVED, removed_by=F("author"))
 
 
 class CommunityNotFound(NotFound):
@@ -53,7 +58,7 @@ def community_get(*, name: str) -> Community:
 
 
 def _visible_to(user: AbstractBaseUser) -> Q:
-    visible = Q(status=PostStatus.PUBLISHED) | Q(author=user)
+    visible = Q(status=PostStatus.PUBLISHED) | (Q(author=user) & ~DELETED_BY_AUTHOR)
     if user.is_staff:
         visible |= Q(status=PostStatus.REMOVED)
     return visible
@@ -84,7 +89,7 @@ def post_list(
     is_mine: bool = False,
 ) -> QuerySet[Post]:
     if is_mine:
-        posts = Post.objects.filter(author=viewer)
+        posts = Post.objects.filter(author=viewer).exclude(DELETED_BY_AUTHOR)
     else:
         posts = Post.objects.filter(status=PostStatus.PUBLISHED)
     if community_name:

@@ -42,6 +42,21 @@ class RunningService:
     base_url: str
     output: list[str] = field(default_factory=list)
     token: str = ""
+    environment: dict[str, str] = field(default_factory=dict)
+
+    def api_user(self, username: str) -> str:
+        """A user of this service of its own (its data apart from the demo user's),
+        created as `manage.py create_api_user` does; returns its API token."""
+        completed = subprocess.run(
+            [sys.executable, "manage.py", "create_api_user", username],
+            cwd=REPO_DIR,
+            env=self.environment,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        return completed.stdout.strip()
 
     def wait_for_output(self, prefix: str, text: str) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
@@ -77,7 +92,9 @@ def running_service(var_dir: Path, **environment: str) -> Iterator[RunningServic
         stderr=subprocess.STDOUT,
         text=True,
     )
-    service = RunningService(process=process, base_url=f"http://127.0.0.1:{port}")
+    service = RunningService(
+        process=process, base_url=f"http://127.0.0.1:{port}", environment=env
+    )
     reader = threading.Thread(
         target=lambda: service.output.extend(process.stdout), daemon=True
     )

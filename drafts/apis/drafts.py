@@ -1,6 +1,6 @@
 """The draft resource: list, create, get, autosave, delete."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,6 +24,7 @@ from core.api.preconditions import if_match_version, if_none_match_hits, version
 from core.errors import InvalidInput
 from drafts.apis.representations import (
     DraftAutosaveOutputSerializer,
+    DraftCreateInputSerializer,
     DraftInputSerializer,
     DraftOutputSerializer,
     draft_fields_data,
@@ -68,7 +69,14 @@ class DraftCreateApi(APIView):
         operation_id="drafts_create",
         summary="Create a draft",
         parameters=[IDEMPOTENCY_KEY],
-        request=DraftInputSerializer,
+        request=DraftCreateInputSerializer,
+        examples=[
+            OpenApiExample(
+                "A text post in the making",
+                value={"kind": "text", "title": "Hello", "community": "general"},
+                request_only=True,
+            )
+        ],
         responses={
             201: DraftOutputSerializer,
             **errors(
@@ -85,15 +93,15 @@ class DraftCreateApi(APIView):
     )
     def post(self, request: Request) -> Response:
         def create() -> Response:
-            serializer = DraftInputSerializer(data=request.data, partial=True)
-            serializer.is_valid(raise_exception=True)
-            changes = dict(serializer.validated_data)
-            if MEDIA_FIELD in changes:
+            if isinstance(request.data, dict) and MEDIA_FIELD in request.data:
                 raise InvalidInput.for_field(
                     "media",
                     "Not accepted on create.",
                     summary="Attach media after creating the draft.",
                 )
+            serializer = DraftCreateInputSerializer(data=request.data, partial=True)
+            serializer.is_valid(raise_exception=True)
+            changes = dict(serializer.validated_data)
             draft = draft_create(owner=request.user, changes=changes)
             return draft_response(draft, status_code=status.HTTP_201_CREATED)
 
@@ -136,6 +144,13 @@ class DraftAutosaveApi(APIView):
         ),
         parameters=[IF_MATCH],
         request=DraftInputSerializer,
+        examples=[
+            OpenApiExample(
+                "A few more words",
+                value={"body": "First words"},
+                request_only=True,
+            )
+        ],
         responses={
             200: DraftAutosaveOutputSerializer,
             **errors(
@@ -151,6 +166,7 @@ class DraftAutosaveApi(APIView):
                     409: ["draft_published"],
                     412: ["edit_conflict", "precondition_failed"],
                     415: ["unsupported_media_type"],
+                    422: ["reference_not_usable"],
                     428: ["precondition_required"],
                 }
             ),
@@ -158,11 +174,12 @@ class DraftAutosaveApi(APIView):
         extensions=response_headers({200: ["ETag"], 412: ["ETag"]}),
     )
     def patch(self, request: Request, draft_id) -> Response:
-        base_version = if_match_version(request)
+        # A malformed body is 400 whatever If-Match says (a weak tag is 412).
         serializer = DraftInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         if not serializer.validated_data:
             raise InvalidInput("Send at least one field to change.", code="no_changes")
+        base_version = if_match_version(request)
         result = draft_autosave(
             draft_id=draft_id,
             owner=request.user,

@@ -2,10 +2,15 @@
 
 import re
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from core.api.fields import PlainTextField
+from core.api.fields import (
+    PlainTextField,
+    StrictBooleanField,
+    StrictUUIDField,
+)
 from core.api.preconditions import version_etag
 from core.api.serializers import HotPathSerializer
 from drafts.models import (
@@ -25,6 +30,15 @@ from media_uploads.models import MediaAsset
 # A draft's URL may be half typed; only its scheme is checked here. Publishing
 # checks that it is a complete http(s) URL.
 URL_SCHEME_PREFIXES = ("http://", "https://")
+# draft_url_validate as a schema pattern: empty, a start of "http://" or "https://",
+# or an http(s) link with no whitespace (nor NUL). Python's \s also takes
+# \x1c-\x1f, which Unicode's White_Space (other engines' \s) does not: name them.
+DRAFT_URL_PATTERN = (
+    r"^(?:[Hh][Tt][Tt][Pp][Ss]?://[^\s\x1c-\x1f\u0000]*"
+    r"|[Hh](?:[Tt](?:[Tt](?:[Pp](?:[Ss]?(?::/?)?)?)?)?)?)?$"
+)
+# A community name, or empty while the author has not chosen one yet.
+DRAFT_COMMUNITY_PATTERN = "^(?:" + COMMUNITY_NAME_PATTERN.strip("^$") + ")?$"
 
 
 def draft_url_validate(value: str) -> str:
@@ -41,23 +55,43 @@ def draft_url_validate(value: str) -> str:
     return value
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "format": "uuid"},
+        "uniqueItems": True,
+    }
+)
+class MediaIdListField(serializers.ListField):
+    """Media ids in order; each may appear once (validate_media)."""
+
+
 class DraftInputSerializer(HotPathSerializer):
     """The editable fields; unknown fields are an error, not silently dropped."""
+
+    # The schema says so (additionalProperties: false), and that a PATCH changes
+    # at least one field (400 no_changes otherwise).
+    rejects_unknown_fields = True
+    patch_requires_a_field = True
 
     kind = serializers.ChoiceField(choices=DraftKind.choices)
     title = PlainTextField(max_length=TITLE_MAX_LENGTH)
     body = PlainTextField(max_length=BODY_MAX_LENGTH)
-    url = PlainTextField(max_length=URL_MAX_LENGTH, validators=[draft_url_validate])
-    community = PlainTextField(max_length=21)
-    is_nsfw = serializers.BooleanField()
-    is_spoiler = serializers.BooleanField()
+    url = PlainTextField(
+        max_length=URL_MAX_LENGTH,
+        validators=[draft_url_validate],
+        schema_pattern=DRAFT_URL_PATTERN,
+    )
+    community = PlainTextField(max_length=21, schema_pattern=DRAFT_COMMUNITY_PATTERN)
+    is_nsfw = StrictBooleanField()
+    is_spoiler = StrictBooleanField()
     # A flair id of the draft's community (GET /api/v1/communities/{name}/ lists
     # them); null for none. Checked against the community by check and publish.
     flair = serializers.IntegerField(
         min_value=1, max_value=2_147_483_647, allow_null=True
     )
     # The limit of media per draft is the service's to enforce (403).
-    media = serializers.ListField(child=serializers.UUIDField())
+    media = MediaIdListField(child=StrictUUIDField())
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):
@@ -89,11 +123,22 @@ class DraftInputSerializer(HotPathSerializer):
         return value
 
     def validate_community(self, value: str) -> str:
-        if value and not re.match(COMMUNITY_NAME_PATTERN, value):
+        if value and not re.fullmatch(COMMUNITY_NAME_PATTERN, value):
             raise serializers.ValidationError(
                 "A community name has 3 to 21 letters, digits or underscores."
             )
         return value
+
+
+class DraftCreateInputSerializer(DraftInputSerializer):
+    """A new draft's fields, any of them: media are attached after it exists."""
+
+    takes_any_subset = True
+
+    class Meta:
+        ref_name = "DraftCreate"
+
+    media = None
 
 
 class DraftFieldsSerializer(serializers.ModelSerializer):

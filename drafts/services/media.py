@@ -33,7 +33,11 @@ class DraftMediaLimitReached(LimitReached):
 
 
 class DraftNotUsable(InvalidInput):
-    """The draft named to hold media is not the caller's, or cannot change."""
+    """A draft or media named in the request is not the caller's, or cannot be used
+    (the draft cannot change). The request itself is well formed: a client that
+    follows the schema can meet this one, and `fields` names which reference."""
+
+    code = "reference_not_usable"
 
 
 def draft_lock_for_media(*, draft_id: UUID, owner: AbstractBaseUser) -> Draft:

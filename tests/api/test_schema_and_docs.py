@@ -3,6 +3,8 @@ import re
 import pytest
 from django.test import Client
 
+from tests.service import REPO_DIR
+
 EXPECTED_OPERATIONS = {
     "drafts_list",
     "drafts_create",
@@ -51,16 +53,70 @@ def test_schema_documents_every_operation(schema):
     assert set(operations(schema)) == EXPECTED_OPERATIONS
 
 
-def test_every_operation_documents_its_errors_in_the_common_shape(schema):
+def error_codes(schema, response: dict) -> list[str]:
+    reference = response["content"]["application/json"]["schema"]["$ref"]
+    component = schema["components"]["schemas"][reference.rsplit("/", 1)[1]]
+    detail = component["properties"]["error"]
+    assert component["required"] == ["error"]
+    assert detail["required"] == ["code", "message"]
+    assert detail["properties"]["message"] == {
+        "type": "string",
+        "description": "For a person.",
+    }
+    assert detail["properties"]["code"]["type"] == "string"
+    return detail["properties"]["code"]["enum"]
+
+
+def documented_error_codes(schema) -> dict[str, set[str]]:
+    """Every error code any operation documents, with the statuses it comes with."""
+    statuses_by_code: dict[str, set[str]] = {}
+    for operation in operations(schema).values():
+        for status, response in operation["responses"].items():
+            if status.startswith(("4", "5")):
+                for code in error_codes(schema, response):
+                    statuses_by_code.setdefault(code, set()).add(status)
+    return statuses_by_code
+
+
+def test_every_error_response_lists_its_codes_as_an_enum(schema):
     for operation_id, operation in operations(schema).items():
         error_statuses = [s for s in operation["responses"] if s.startswith(("4", "5"))]
         assert {"401", "429"} <= set(error_statuses), operation_id
         for status in error_statuses:
-            body = operation["responses"][status]["content"]["application/json"]
-            assert body["schema"] == {"$ref": "#/components/schemas/Error"}, (
-                operation_id,
-                status,
-            )
+            codes = error_codes(schema, operation["responses"][status])
+            assert codes, (operation_id, status)
+            assert len(set(codes)) == len(codes), (operation_id, status)
+            assert all(re.fullmatch("[a-z][a-z0-9_]*", code) for code in codes)
+            description = operation["responses"][status]["description"]
+            assert description.endswith(": " + ", ".join(codes)), (operation_id, status)
+
+
+def test_error_codes_are_specific_to_each_operation_and_status(schema):
+    ops = operations(schema)
+
+    assert error_codes(schema, ops["drafts_autosave"]["responses"]["412"]) == [
+        "edit_conflict",
+        "precondition_failed",
+    ]
+    assert error_codes(schema, ops["drafts_get"]["responses"]["401"]) == [
+        "not_authenticated",
+        "authentication_failed",
+    ]
+    assert error_codes(schema, ops["media_lease"]["responses"]["429"]) == [
+        "too_many_pending_uploads",
+        "throttled",
+    ]
+
+
+def readme_error_codes() -> dict[str, set[str]]:
+    text = (REPO_DIR / "README.md").read_text()
+    rows = re.findall(r"^\| `([a-z_0-9]+)` \| ([0-9, ]+) \| .+\|$", text, re.MULTILINE)
+    assert rows, "the README's error code table is gone"
+    return {code: {s.strip() for s in statuses.split(",")} for code, statuses in rows}
+
+
+def test_readme_lists_exactly_the_error_codes_the_schema_documents(schema):
+    assert readme_error_codes() == documented_error_codes(schema)
 
 
 def test_headers_are_documented(schema):

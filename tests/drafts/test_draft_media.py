@@ -59,7 +59,8 @@ def test_patch_cannot_attach_another_users_media(api, user, other_user, draft):
 
     response = autosave(api, draft.id, 1, media=[str(foreign.id)])
 
-    assert response.status_code == 400
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "reference_not_usable"
     assert list(response.json()["error"]["fields"]) == ["media"]
     foreign.refresh_from_db()
     assert foreign.draft_id == foreign_draft.id

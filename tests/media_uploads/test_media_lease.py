@@ -139,7 +139,8 @@ def test_lease_into_another_users_draft_is_refused(api, other_user, local_storag
 
     response = lease(api, draft=str(foreign.id))
 
-    assert response.status_code == 400
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "reference_not_usable"
     assert response.json()["error"]["fields"] == {"draft": ["No such draft."]}
     assert MediaAsset.objects.count() == 0
 

@@ -163,7 +163,8 @@ def test_own_media_cannot_move_into_another_users_draft(
         f"/api/v1/media/{asset.id}/", {"draft": str(foreign.id)}, format="json"
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "reference_not_usable"
     assert response.json()["error"]["fields"] == {"draft": ["No such draft."]}
     asset.refresh_from_db()
     assert (asset.draft_id, asset.position) == (None, None)

@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core.accounts import api_user_ensure
 from poster.models import Post
 from poster.moderation import post_remove
 from tests.conftest import token_client
@@ -21,7 +22,8 @@ def posts(api, user, community):
         made[status] = publish(api, draft, **extra).json()["id"]
     Post.objects.filter(id=made["pending_media"]).update(status="pending_media")
     Post.objects.filter(id=made["failed"]).update(status="failed")
-    post_remove(post_id=made["removed"], removed_by=user, reason="spam")
+    moderator = api_user_ensure(username="moderator", is_staff=True).user
+    post_remove(post_id=made["removed"], removed_by=moderator, reason="spam")
     return made
 
 
@@ -97,6 +99,20 @@ def test_author_deletes_a_post(api, other_api, posts):
     assert response.status_code == 204
     assert other_api.get(f"/api/v1/posts/{posts['published']}/").status_code == 404
     assert Post.objects.get(id=posts["published"]).status == "removed"
+
+
+def test_a_post_its_author_deleted_is_gone_for_the_author_too(api, posts):
+    deleted = api.delete(f"/api/v1/posts/{posts['published']}/")
+
+    assert deleted.status_code == 204
+    assert api.get(f"/api/v1/posts/{posts['published']}/").status_code == 404
+    assert api.delete(f"/api/v1/posts/{posts['published']}/").status_code == 404
+    mine = api.get("/api/v1/posts/?author=me").json()["results"]
+    assert posts["published"] not in {p["id"] for p in mine}
+    assert posts["removed"] in {p["id"] for p in mine}  # removed by a moderator
+    staff = token_client("moderator", is_staff=True)
+    seen_by_staff = staff.get(f"/api/v1/posts/{posts['published']}/")
+    assert seen_by_staff.json()["removed_reason"] == "Deleted by its author."
 
 
 @pytest.mark.parametrize(("method", "suffix"), [("delete", "/"), ("post", "/cancel/")])
