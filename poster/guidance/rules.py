@@ -1,24 +1,11 @@
-"""Post guidance: a community's rules, compiled once, checked while the author types.
+"""What each kind of community rule means: its value parsed, and its predicate.
 
-Staff write rules in the admin (`CommunityRule`): each has a kind, a value, a
-severity (`block` refuses publishing, `warn` only tells) and the message the author
-reads. `rule_value_parse` checks a value when it is saved; `draft_guidance_check`
-returns every rule a draft breaks now, as `Violation`s, for the check endpoint and
-for publishing (which refuses with `requirements_not_met` when one blocks).
-
-Regular expressions come from moderators and are untrusted: they run on RE2
-(`google-re2`), whose matching time is linear in the text, so a pattern such as
-`(a+)+$` cannot stall a worker; patterns are capped at GUIDANCE_REGEX_MAX_LENGTH
-characters and RE2's memory at GUIDANCE_REGEX_MAX_MEMORY_BYTES, and a pattern RE2
-refuses (back-references, look-arounds) is refused at save time.
-
-Compiled rules are cached per process, keyed by the community's `rules_version`,
-which every change through the admin bumps (`community_rules_touch`): a check reads
-the community's row (one query) and recompiles only after a change.
+`rule_value_parse` checks a value as staff save it (the admin form calls it) and
+returns it ready to match; `rule_compile` turns a saved rule into a predicate over
+`DraftContent`. Regular expressions run on RE2 (see the package docstring).
 """
 
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -26,11 +13,8 @@ from typing import Any
 
 import re2
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import F
 
-from drafts.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Draft
-from poster.communities import user_is_moderator
+from drafts.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH
 from poster.domains import (
     DomainInvalid,
     domain_entry_normalize,
@@ -38,15 +22,7 @@ from poster.domains import (
     host_denied,
     link_host,
 )
-from poster.models import (
-    RULE_FIELDS,
-    BodyPolicy,
-    Community,
-    CommunityFlair,
-    CommunityRule,
-    RuleKind,
-    RuleSeverity,
-)
+from poster.models import RULE_FIELDS, BodyPolicy, CommunityRule, RuleKind
 
 # What the admin lets staff add to one community.
 MAX_RULES_PER_COMMUNITY = 100
@@ -57,22 +33,6 @@ MAX_DOMAINS_PER_RULE = 500
 
 class RuleValueInvalid(ValueError):
     """A rule's value cannot be used; the message says why, for staff."""
-
-
-@dataclass(frozen=True)
-class Violation:
-    rule: str
-    field: str
-    severity: str
-    message: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {
-            "rule": self.rule,
-            "field": self.field,
-            "severity": self.severity,
-            "message": self.message,
-        }
 
 
 @dataclass(frozen=True)
@@ -124,33 +84,6 @@ class CompiledRule:
     severity: str
     message: str
     is_broken: Predicate
-
-
-@dataclass(frozen=True)
-class FlairChoice:
-    id: int
-    text: str
-    is_mod_only: bool
-
-
-@dataclass(frozen=True)
-class CompiledCommunity:
-    id: int
-    name: str
-    rules_version: int
-    rules: tuple[CompiledRule, ...]
-    flairs: dict[int, FlairChoice]
-
-
-@dataclass(frozen=True)
-class GuidanceResult:
-    community: Community | None
-    violations: list[Violation]
-    flair: FlairChoice | None
-
-    @property
-    def is_blocked(self) -> bool:
-        return any(v.severity == RuleSeverity.BLOCK for v in self.violations)
 
 
 # Parsing values: one function per kind of value ------------------------------------
@@ -350,147 +283,3 @@ def rule_compile(rule: CommunityRule) -> CompiledRule:
         message=rule.message,
         is_broken=_predicate(rule.kind, rule_value_parse(rule.kind, rule.value)),
     )
-
-
-# The per-process cache ---------------------------------------------------------------
-
-_cache: dict[int, CompiledCommunity] = {}
-_cache_lock = threading.Lock()
-CACHE_MAX_COMMUNITIES = 1024
-
-
-def _community_compile(community: Community) -> CompiledCommunity:
-    rules = []
-    for rule in CommunityRule.objects.filter(community_id=community.id):
-        try:
-            rules.append(rule_compile(rule))
-        except RuleValueInvalid:
-            # Saved before a limit tightened (or edited around the admin): a rule
-            # that cannot run is skipped rather than failing every check.
-            continue
-    flairs = {
-        flair.id: FlairChoice(
-            id=flair.id, text=flair.text, is_mod_only=flair.is_mod_only
-        )
-        for flair in CommunityFlair.objects.filter(community_id=community.id)
-    }
-    return CompiledCommunity(
-        id=community.id,
-        name=community.name,
-        rules_version=community.rules_version,
-        rules=tuple(rules),
-        flairs=flairs,
-    )
-
-
-def community_compiled(community: Community) -> CompiledCommunity:
-    """The community's rules compiled, from the cache while its version holds."""
-    cached = _cache.get(community.id)
-    if cached is not None and cached.rules_version == community.rules_version:
-        return cached
-    compiled = _community_compile(community)
-    with _cache_lock:
-        if len(_cache) >= CACHE_MAX_COMMUNITIES:
-            _cache.clear()
-        _cache[community.id] = compiled
-    return compiled
-
-
-def community_rules_touch(*, community_id: int) -> None:
-    """Record that the community's rules or flairs changed: caches recompile."""
-    Community.objects.filter(id=community_id).update(
-        rules_version=F("rules_version") + 1
-    )
-
-
-# The check -------------------------------------------------------------------------
-
-
-def _builtin(rule: str, field: str, message: str) -> Violation:
-    return Violation(
-        rule=rule, field=field, severity=RuleSeverity.BLOCK, message=message
-    )
-
-
-def draft_guidance_check(
-    *, draft: Draft, media_count: int | Callable[[], int], author: AbstractBaseUser
-) -> GuidanceResult:
-    """Every rule `draft` breaks now in its community, in the rules' order.
-
-    Besides the moderators' rules, a draft without a community, or one naming a
-    missing or closed community, a kind it does not take, a flair that is not its
-    own or a moderators' flair, breaks a built-in blocking rule of that name.
-    `media_count` may be a function: it is called only if a media rule needs it.
-    """
-    if not draft.community:
-        return GuidanceResult(
-            community=None,
-            violations=[
-                _builtin("community_required", "community", "Choose a community.")
-            ],
-            flair=None,
-        )
-    community = (
-        Community.objects.filter(name__iexact=draft.community)
-        .only("id", "name", "allowed_kinds", "is_active", "rules_version")
-        .first()
-    )
-    if community is None:
-        return GuidanceResult(
-            community=None,
-            violations=[
-                _builtin("community_not_found", "community", "No such community.")
-            ],
-            flair=None,
-        )
-    violations = []
-    if not community.is_active:
-        violations.append(
-            _builtin(
-                "community_inactive",
-                "community",
-                "This community does not take posts now.",
-            )
-        )
-    if draft.kind not in community.allowed_kinds:
-        violations.append(
-            _builtin(
-                "kind_not_allowed",
-                "kind",
-                f"{community.name} does not take {draft.kind} posts.",
-            )
-        )
-    compiled = community_compiled(community)
-    flair = compiled.flairs.get(draft.flair) if draft.flair is not None else None
-    if draft.flair is not None and flair is None:
-        violations.append(
-            _builtin(
-                "flair_invalid",
-                "flair",
-                f"This flair is not one of {community.name}'s.",
-            )
-        )
-    elif flair is not None and flair.is_mod_only and not user_is_moderator(author):
-        violations.append(
-            _builtin(
-                "flair_mod_only", "flair", "Only moderators may give a post this flair."
-            )
-        )
-    content = DraftContent(
-        title=draft.title,
-        body=draft.body,
-        url=draft.url,
-        flair_id=draft.flair,
-        media_count_get=media_count if callable(media_count) else lambda: media_count,
-    )
-    violations += [
-        Violation(
-            rule=rule.kind,
-            field=rule.field,
-            severity=rule.severity,
-            message=rule.message,
-        )
-        for rule in compiled.rules
-        if rule.is_broken(content)
-    ]
-    return GuidanceResult(community=community, violations=violations, flair=flair)
