@@ -170,8 +170,10 @@ COMMON_ERRORS = {
     "401": ["not_authenticated", "authentication_failed"],
     "429": ["throttled"],
 }
-# A query parameter the server must parse (not a plain string) is 400 when it cannot.
+# A query parameter the server must parse or check (not a free string) is 400 when
+# it cannot.
 QUERY_ERRORS = {"400": ["validation_error"]}
+FREE_STRING = {"type": "string"}
 
 
 def _error_schema(codes: list[str]) -> dict:
@@ -304,7 +306,7 @@ def add_common_responses_and_headers(result: dict, **kwargs) -> dict:
                     _add_error(responses, status_code, codes)
             if any(
                 parameter["in"] == "query"
-                and parameter.get("schema", {}).get("type") not in (None, "string")
+                and parameter.get("schema", FREE_STRING) != FREE_STRING
                 for parameter in operation.get("parameters", [])
             ):
                 for status_code, codes in QUERY_ERRORS.items():
