@@ -22,7 +22,7 @@ from tests.service import REPO_DIR, free_port
 STARTUP_TIMEOUT_SECONDS = 60
 
 
-def test_database_url() -> str:
+def suite_database_url() -> str:
     """The URL of the database this test run uses (pytest-django's test_ copy)."""
     database = settings.DATABASES["default"]
     return (
@@ -45,7 +45,7 @@ class EventsServer:
     def start(self) -> "EventsServer":
         env = {
             **os.environ,
-            "DATABASE_URL": test_database_url(),
+            "DATABASE_URL": suite_database_url(),
             "EVENTS_REDIS_URL": settings.EVENTS_REDIS_URL,
             "PYTHONUNBUFFERED": "1",
             **self.environment,
