@@ -45,13 +45,23 @@ def events_url(request: HttpRequest) -> str:
     return settings.EVENTS_URL or request.build_absolute_uri(reverse("events"))
 
 
+# What last_event_id_parse takes: nothing (no replay) or an id of up to 18 digits.
+LAST_EVENT_ID_PATTERN = r"^[0-9]{0,18}$"
+
+
 def last_event_id_parse(request: HttpRequest) -> int | None:
-    raw = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id")
-    if raw is None or raw == "":
-        return None
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+    """The header's id, else the query parameter's; each given one must be an id."""
+    given = [
+        raw
+        for raw in (
+            request.headers.get("Last-Event-ID"),
+            request.GET.get("last_event_id"),
+        )
+        if raw
+    ]
+    if any(not (raw.isascii() and raw.isdigit() and len(raw) <= 18) for raw in given):
         raise LastEventIdInvalid()
-    return int(raw)
+    return int(given[0]) if given else None
 
 
 class StreamGranted(Response):
@@ -102,12 +112,14 @@ class EventStreamApi(APIView):
                 "Last-Event-ID",
                 str,
                 OpenApiParameter.HEADER,
+                pattern=LAST_EVENT_ID_PATTERN,
                 description="The id of the last event you received: replay from it.",
             ),
             OpenApiParameter(
                 "last_event_id",
                 str,
                 OpenApiParameter.QUERY,
+                pattern=LAST_EVENT_ID_PATTERN,
                 description="Last-Event-ID for clients that cannot set headers.",
             ),
         ],
@@ -120,7 +132,7 @@ class EventStreamApi(APIView):
             **errors(
                 {
                     400: ["last_event_id_invalid"],
-                    421: ["events_served_elsewhere (events_url says where)"],
+                    421: ["events_served_elsewhere"],
                     429: ["too_many_streams", "throttled"],
                 }
             ),

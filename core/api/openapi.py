@@ -122,6 +122,8 @@ def _draft_links(draft_id: str, *, version: str | None) -> dict:
         "PublishDraft": ("drafts_publish", {"draft_id": draft_id, **writes}),
         "ListRevisions": ("drafts_revisions_list", {"draft_id": draft_id}),
         "DeleteDraft": ("drafts_delete", {"draft_id": draft_id}),
+        "CheckDraft": ("drafts_check", {"draft_id": draft_id}),
+        "GetCommunity": ("communities_get", {"name": "$response.body#/community"}),
     }
 
 

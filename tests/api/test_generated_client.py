@@ -202,6 +202,7 @@ def test_the_generated_client_types_each_operations_error_codes(generated):
     ]
     assert {code.value for code in models.MediaLeaseError429ErrorCode} == {
         "too_many_pending_uploads",
+        "upload_quota_exceeded",
         "throttled",
     }
     assert Path(models.__file__).parent.name == "models"

@@ -104,6 +104,7 @@ def test_error_codes_are_specific_to_each_operation_and_status(schema):
     ]
     assert error_codes(schema, ops["media_lease"]["responses"]["429"]) == [
         "too_many_pending_uploads",
+        "upload_quota_exceeded",
         "throttled",
     ]
 

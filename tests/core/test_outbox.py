@@ -216,6 +216,18 @@ def test_the_web_process_answers_421_with_the_events_url(api, settings):
     assert me.json()["events_url"] == settings.EVENTS_URL
 
 
+@pytest.mark.parametrize(
+    ("header", "query"), [("5", "x"), ("x", "5"), ("", "-1"), ("1" * 19, "")]
+)
+def test_every_last_event_id_given_must_be_an_id(api, header, query):
+    answer = api.get(
+        "/api/v1/events/", {"last_event_id": query}, HTTP_LAST_EVENT_ID=header
+    )
+
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "last_event_id_invalid"
+
+
 def test_the_web_process_answers_401_to_anonymous_callers(client, db):
     answer = client.get("/api/v1/events/", HTTP_ACCEPT="text/event-stream")
 
