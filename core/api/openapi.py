@@ -2,8 +2,14 @@
 
 APIs describe themselves with `extend_schema`, using `errors({404: ["not_found"]})`
 for their failures. The hook `add_common_responses_and_headers` then adds what holds
-for every authenticated operation (401, 429 with Retry-After) and the response
-headers named in an operation's `x-response-headers` extension.
+for every authenticated operation (401, 429 with Retry-After), the 503 every API
+operation may answer while a backing service is down, and the response headers named
+in an operation's `x-response-headers` extension.
+
+The retry contract for clients: 429 and 503 always carry Retry-After (seconds), and
+the same request may be sent again after it. A 503 means nothing was changed, except
+that a 503 on an operation that enqueues work may come after its write committed;
+each such operation is idempotent, so the retry is safe.
 """
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
@@ -70,6 +76,10 @@ HEADER_SCHEMAS = {
     },
 }
 ERROR_REFERENCE = {"$ref": "#/components/schemas/Error"}
+OUTAGE_DESCRIPTION = (
+    "service_unavailable: the database, the cache or the broker is briefly down "
+    "(a restart, a failover). Retry the same request after Retry-After seconds."
+)
 
 
 # OpenAPI links: how the id a response returns feeds the next operations, so clients
@@ -140,6 +150,17 @@ def add_common_responses_and_headers(result: dict, **kwargs) -> dict:
                         "description": "Error code: throttled",
                         "content": {"application/json": {"schema": ERROR_REFERENCE}},
                     },
+                )
+            if path.startswith("/api/"):
+                outage = responses.setdefault(
+                    "503",
+                    {
+                        "description": "",
+                        "content": {"application/json": {"schema": ERROR_REFERENCE}},
+                    },
+                )
+                outage["description"] = "; ".join(
+                    filter(None, [outage["description"], OUTAGE_DESCRIPTION])
                 )
             header_names = operation.pop("x-response-headers", {})
             for status_code, response in responses.items():
