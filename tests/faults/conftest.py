@@ -4,13 +4,15 @@ from tests.faults.invariants import Findings, check
 from tests.faults.stack import SETTLE_BOUND_SECONDS, Stack
 
 
-def settle_and_check(stack: Stack, record, since: float) -> Findings:
+def settle_and_check(
+    stack: Stack, record, since: float, *, bound: float = SETTLE_BOUND_SECONDS
+) -> Findings:
     """Wait until media and posts settle (at most the bound after `since`), then check.
 
     `since` is the time.monotonic() of the last fault; the checker runs either way and
     reports what is still unsettled.
     """
-    deadline = since + SETTLE_BOUND_SECONDS
+    deadline = since + bound
     while time.monotonic() < deadline:
         unsettled = (
             stack.sql(
@@ -24,7 +26,7 @@ def settle_and_check(stack: Stack, record, since: float) -> Findings:
         if unsettled == 0:
             break
         time.sleep(0.5)
-    findings = check(stack.sql, stack.s3.client(), stack.bucket, record.accepted_edits)
+    findings = check(stack.sql, stack.stored_objects(), record.accepted_edits)
     answers = ", ".join(
         f"{endpoint} {status}: {count}"
         for (endpoint, status), count in sorted(record.answers.items())

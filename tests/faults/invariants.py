@@ -1,6 +1,6 @@
 """The invariant checker every fault drill ends with: it reads the database and storage.
 
-    findings = check(stack.sql, stack.s3.client(), stack.bucket, accepted_edits)
+    findings = check(stack.sql, stack.stored_objects(), accepted_edits)
     print(findings.report())
     assert findings.violations() == []
 
@@ -29,6 +29,7 @@ VARIANTS_PREFIX = "media/"
 class Findings:
     drafts_checked: int = 0
     assets_by_status: Counter = field(default_factory=Counter)
+    failures_by_code: Counter = field(default_factory=Counter)
     posts_by_status: Counter = field(default_factory=Counter)
     variant_rows: int = 0
     stored_objects: int = 0
@@ -53,7 +54,7 @@ class Findings:
             f"  drafts with accepted edits: {self.drafts_checked}, lost: "
             f"{len(self.lost_edits)}",
             f"  assets: {dict(self.assets_by_status)}; unsettled: "
-            f"{len(self.unsettled_assets)}",
+            f"{len(self.unsettled_assets)}; failures: {dict(self.failures_by_code)}",
             f"  posts: {dict(self.posts_by_status)}",
             f"  variant rows: {self.variant_rows}, objects: {self.stored_objects}; "
             f"rows without objects: {len(self.rows_without_objects)}, objects without "
@@ -68,18 +69,9 @@ class Findings:
         return "\n".join(lines)
 
 
-def _stored_objects(s3_client, bucket: str) -> dict[str, datetime]:
-    objects = {}
-    for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        for item in page.get("Contents", []):
-            objects[item["Key"]] = item["LastModified"]
-    return objects
-
-
 def check(
     sql: Callable[..., list[tuple]],
-    s3_client,
-    bucket: str,
+    objects: dict[str, datetime],
     accepted_edits: dict[str, tuple[int, str]],
     *,
     grace_seconds: float = 30,
@@ -92,15 +84,19 @@ def check(
                 f"draft {draft_id}: accepted v{version} {title!r}, stored {stored}"
             )
 
-    assets = sql("select id::text, status, original_key from media_uploads_mediaasset")
-    for asset_id, status, _ in assets:
+    assets = sql(
+        "select id::text, status, original_key, failure_code "
+        "from media_uploads_mediaasset"
+    )
+    for asset_id, status, _, failure_code in assets:
         findings.assets_by_status[status] += 1
+        if failure_code:
+            findings.failures_by_code[failure_code] += 1
         if status in ("uploaded", "processing"):
             findings.unsettled_assets.append(f"{asset_id} {status}")
 
-    objects = _stored_objects(s3_client, bucket)
     findings.stored_objects = len(objects)
-    for asset_id, status, original_key in assets:
+    for asset_id, status, original_key, _ in assets:
         if (
             status in ("uploaded", "processing", "ready")
             and original_key not in objects
@@ -124,7 +120,12 @@ def check(
             continue
         if key in pending_deletion or modified_at > grace_start:
             continue
-        findings.objects_without_rows.append(key)
+        owner = sql(
+            "select status, failure_code, processing_attempts "
+            "from media_uploads_mediaasset where id::text = %s",
+            key.split("/")[1],
+        )
+        findings.objects_without_rows.append(f"{key} (asset: {owner or 'deleted'})")
     # One set of variants: every object under media/<asset>/ is one of its rows.
     per_asset_objects = Counter(
         key.split("/")[1] for key in objects if key.startswith(VARIANTS_PREFIX)

@@ -17,8 +17,10 @@ import signal
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -34,18 +36,18 @@ S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
 # The drills compress the sweep's timings so that each ends in tens of seconds; the
 # bound they check is the same formula as in production (README, Fault drills).
 DRILL_TIMINGS = {
-    "MEDIA_STUCK_SECONDS": "12",
+    "MEDIA_STUCK_SECONDS": "20",
     "MEDIA_SWEEP_INTERVAL_SECONDS": "2",
-    "MEDIA_PROCESS_SOFT_TIME_LIMIT": "8",
-    "MEDIA_PROCESS_TIME_LIMIT": "10",
+    "MEDIA_PROCESS_SOFT_TIME_LIMIT": "15",
+    "MEDIA_PROCESS_TIME_LIMIT": "18",
     "MEDIA_RETRY_BASE_SECONDS": "1",
-    "CELERY_VISIBILITY_TIMEOUT": "20",
+    "CELERY_VISIBILITY_TIMEOUT": "25",
     "CELERY_UNACKED_RESTORE_INTERVAL": "2",
     "CELERY_UNACKED_RESTORE_THROTTLE": "1",
 }
 # An asset whose task was lost settles within this many seconds (drill timings): the
 # stuck period, one sweep interval, and a processing run with its retries.
-SETTLE_BOUND_SECONDS = 12 + 2 + 30
+SETTLE_BOUND_SECONDS = 20 + 2 + 30
 
 
 def _load_run_module():
@@ -167,8 +169,9 @@ class Stack:
             process.send_signal(sig)
         return process.wait(timeout=timeout)
 
-    def group_members(self) -> list[int]:
-        """Live processes in the process groups this stack started."""
+    def group_members(self, process_groups: set[int] | None = None) -> list[int]:
+        """Live processes in these process groups (default: all this stack started)."""
+        process_groups = self.started_pids if process_groups is None else process_groups
         members = []
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
@@ -178,9 +181,25 @@ class Stack:
             except OSError:
                 continue
             state, process_group = stat[0], int(stat[2])
-            if process_group in self.started_pids and state != "Z":
+            if process_group in process_groups and state != "Z":
                 members.append(int(entry))
         return members
+
+    def left_behind(self, process_group: int, *, timeout: float = 10) -> list[int]:
+        """Processes of a stopped group still alive after `timeout` (SIGKILL is
+        delivered asynchronously, so give the kernel a moment)."""
+        deadline = time.monotonic() + timeout
+        while (alive := self.group_members({process_group})) and (
+            time.monotonic() < deadline
+        ):
+            time.sleep(0.2)
+        return alive
+
+    def stored_objects(self) -> dict[str, datetime]:
+        """Every stored object's key and modification time, on either backend."""
+        if self.environment["STORAGE_BACKEND"] == "local":
+            return local_objects(Path(self.environment["LOCAL_STORAGE_ROOT"]))
+        return s3_objects(self.s3.client(), self.bucket)
 
     # --- backing services -----------------------------------------------------------
 
@@ -194,9 +213,28 @@ class Stack:
             return connection.execute(query, parameters).fetchall()
 
 
+def s3_objects(s3_client, bucket: str) -> dict[str, datetime]:
+    objects = {}
+    for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for item in page.get("Contents", []):
+            objects[item["Key"]] = item["LastModified"]
+    return objects
+
+
+def local_objects(root: Path) -> dict[str, datetime]:
+    """Objects of the local backend: files under root, not its .tmp/ and .meta/."""
+    objects = {}
+    for path in root.rglob("*"):
+        key = path.relative_to(root).as_posix()
+        if path.is_file() and not key.startswith("."):
+            objects[key] = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    return objects
+
+
 def _prepare(environment: dict[str, str]) -> str:
     run_script.manage(environment, "migrate", "--noinput", "-v", "0")
-    run_script.manage(environment, "configure_bucket")
+    if environment["STORAGE_BACKEND"] == "s3":
+        run_script.manage(environment, "configure_bucket")
     token = run_script.manage(
         environment, "create_api_user", "drill", "--password=drill-password-1"
     )
@@ -209,7 +247,8 @@ def drill_stack(*, workers: bool = True, **overrides: str) -> Iterator[Stack]:
     with fresh_ports(database="poster") as ports:
         s3 = S3Server()
         s3.start()
-        bucket = "poster-drill"
+        # moto keeps buckets per process, so each drill gets a bucket of its own.
+        bucket = f"poster-drill-{uuid.uuid4().hex[:12]}"
         web_port = free_port()
         environment = {
             k: v for k, v in os.environ.items() if k not in SUITE_ONLY_VARIABLES

@@ -101,8 +101,11 @@ class Client:
         return f"{self.base_url}/api/v1{path}"
 
 
-def autosave_loop(client: Client, name: str, stop: threading.Event) -> None:
-    """Chain autosaves on one draft with If-Match, as an editor does."""
+def autosave_loop(
+    client: Client, name: str, stop: threading.Event, pause: float = 0.0
+) -> None:
+    """Chain autosaves on one draft with If-Match, as an editor does; `pause` seconds
+    between two (0: as fast as answers come)."""
     created = client.call(
         "drafts_create", "POST", client.api("/drafts/"), (201,),
         json={"kind": "text", "title": f"{name} 0", "community": "general"},
@@ -112,7 +115,7 @@ def autosave_loop(client: Client, name: str, stop: threading.Event) -> None:
     draft = created.json()
     version = draft["version"]
     for number in itertools.count(1):
-        if stop.is_set():
+        if stop.wait(pause) if pause else stop.is_set():
             return
         title = f"{name} {number}"
         response = client.call(
@@ -219,7 +222,7 @@ class Workload:
 
     def __init__(
         self, base_url: str, token: str, *, autosavers: int = 3, uploaders: int = 1,
-        upload_pause: float = 1.0,
+        upload_pause: float = 1.0, autosave_pause: float = 0.0,
     ) -> None:  # fmt: skip
         self.record = Record()
         self.stop_event = threading.Event()
@@ -230,6 +233,7 @@ class Workload:
                     Client(base_url, token, self.record),
                     f"editor-{n}",
                     self.stop_event,
+                    autosave_pause,
                 ),
             )
             for n in range(autosavers)
