@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.harness.report import RESULTS_DIR, percentile  # noqa: E402
-from tests.faults.conftest import settle_and_check  # noqa: E402
+from tests.faults.settle import settle_and_check  # noqa: E402
 from tests.faults.stack import drill_stack  # noqa: E402
 from tests.faults.workload import Workload  # noqa: E402
 

@@ -20,7 +20,7 @@ import redis
 import requests
 
 from examples.client import make_png
-from tests.faults.conftest import settle_and_check
+from tests.faults.settle import settle_and_check
 from tests.faults.stack import drill_stack
 from tests.faults.workload import Client, Record, Workload, upload_and_publish
 from tests.service import REPO_DIR

@@ -114,8 +114,11 @@ def autosave_loop(
         return
     draft = created.json()
     version = draft["version"]
+    next_at = time.monotonic()
     for number in itertools.count(1):
-        if stop.wait(pause) if pause else stop.is_set():
+        # Paced on a schedule, not after each answer, so the offered rate holds.
+        next_at += pause
+        if stop.wait(max(0.0, next_at - time.monotonic())):
             return
         title = f"{name} {number}"
         response = client.call(

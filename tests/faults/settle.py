@@ -1,3 +1,5 @@
+"""Wait until a drill's media and posts settle, then run the invariant checker."""
+
 import time
 
 from tests.faults.invariants import Findings, check
