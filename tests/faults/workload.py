@@ -19,7 +19,7 @@ from examples.client import make_png
 
 CLIENT_TIMEOUT_SECONDS = 15
 RETRY_LIMIT = 40
-_image_sizes = itertools.count(200)
+_image_sizes = itertools.count()
 
 
 @dataclass
@@ -155,7 +155,9 @@ def upload_and_publish(client: Client, storage_session: requests.Session) -> Non
     if created is None:
         return
     draft = created.json()
-    image = make_png(next(_image_sizes) % 300 + 40, 60)
+    # 200-319 px wide: each image gets the same set of variants (w160, w320 and
+    # jpeg1080), so a drill can count them.
+    image = make_png(200 + next(_image_sizes) % 120, 60)
     lease = client.call(
         "media_lease", "POST", client.api("/media/"), (201,),
         json={
