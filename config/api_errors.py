@@ -15,7 +15,13 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
+from django.conf import settings
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from kombu.exceptions import OperationalError as BrokerOperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -206,6 +212,31 @@ def _status_code_name(status_code: int) -> str:
         return "error"
 
 
+# A backing service that is down or restarting (the database, Redis as cache or
+# broker): the request did no harm by failing, and the same request may succeed once
+# the service is back, so the answer is 503 with Retry-After, never a 500.
+OUTAGE_ERRORS: tuple[type[Exception], ...] = (
+    DatabaseOperationalError,
+    DatabaseInterfaceError,
+    RedisConnectionError,
+    RedisTimeoutError,
+    BrokerOperationalError,
+)
+SERVICE_UNAVAILABLE_CODE = "service_unavailable"
+SERVICE_UNAVAILABLE_MESSAGE = (
+    "A service poster depends on is briefly unavailable. Retry after the number of "
+    "seconds in Retry-After."
+)
+
+
+def outage_response() -> JsonResponse:
+    response = JsonResponse(
+        error_body(SERVICE_UNAVAILABLE_CODE, SERVICE_UNAVAILABLE_MESSAGE), status=503
+    )
+    response["Retry-After"] = str(settings.OUTAGE_RETRY_AFTER_SECONDS)
+    return response
+
+
 SERVER_ERROR_CODE = "server_error"
 SERVER_ERROR_MESSAGE = "Something went wrong on our side. It has been logged."
 
@@ -251,6 +282,15 @@ class ApiExceptionMiddleware:
     ) -> HttpResponse | None:
         if not request.path.startswith(API_PREFIX) or isinstance(exception, Http404):
             return None
+        if isinstance(exception, OUTAGE_ERRORS):
+            logger.warning(
+                "backing service unavailable on %s %s: %s: %s",
+                request.method,
+                request.path,
+                type(exception).__name__,
+                exception,
+            )
+            return outage_response()
         logger.exception("unhandled error on %s %s", request.method, request.path)
         return JsonResponse(
             error_body(SERVER_ERROR_CODE, SERVER_ERROR_MESSAGE), status=500

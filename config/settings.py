@@ -146,6 +146,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    # A pooled connection is pinged before a request reuses it, so one that died with
+    # a database restart is replaced instead of failing the request (fault drill 1).
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Server-side binding sends values apart from the SQL and lets psycopg prepare
     # repeated statements: autosave's CPU per request drops by a fifth. Turn it off
@@ -153,6 +155,13 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool(
         "DATABASE_SERVER_SIDE_BINDING", default=True
     )
+    # A database host that drops packets must not hold a request past a client's
+    # timeout: give up connecting after this many seconds and answer 503.
+    DATABASES["default"]["OPTIONS"]["connect_timeout"] = env.int(
+        "DATABASE_CONNECT_TIMEOUT", default=5
+    )
+# Retry-After on the 503 answered while the database, the cache or the broker is down.
+OUTAGE_RETRY_AFTER_SECONDS = env.int("OUTAGE_RETRY_AFTER_SECONDS", default=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -268,7 +277,7 @@ elif CELERY_BROKER_URL.startswith("redis"):
     # seconds. Keep it above the longest task (MEDIA_PROCESS_TIME_LIMIT); never
     # schedule ETA work further ahead than this.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300),
         # Workers look for such messages every interval x throttle seconds.
         "unacked_restore_interval": env.int(
             "CELERY_UNACKED_RESTORE_INTERVAL", default=10
@@ -393,13 +402,18 @@ CELERY_TASK_ROUTES = {"media_uploads.process_image": {"queue": "media"}}
 MEDIA_MAX_PIXELS = env.int("MEDIA_MAX_PIXELS", default=50_000_000)
 MEDIA_MAX_FRAMES = env.int("MEDIA_MAX_FRAMES", default=300)
 MEDIA_MAX_ANIMATION_PIXELS = env.int("MEDIA_MAX_ANIMATION_PIXELS", default=500_000_000)
-MEDIA_STUCK_SECONDS = env.int("MEDIA_STUCK_SECONDS", default=600)
+# Media still uploaded/processing this long lost its task (Redis lost the queue, a
+# worker died): the sweep, every MEDIA_SWEEP_INTERVAL_SECONDS, enqueues it again. Keep
+# it above MEDIA_PROCESS_TIME_LIMIT, so that a claim this old is certainly dead. An
+# asset settles within STUCK + INTERVAL + one processing run of its loss (README).
+MEDIA_STUCK_SECONDS = env.int("MEDIA_STUCK_SECONDS", default=90)
+MEDIA_SWEEP_INTERVAL_SECONDS = env.float("MEDIA_SWEEP_INTERVAL_SECONDS", default=15.0)
 # Transient storage errors are retried this often; a claim past retries + 1 attempts
 # (worker crashes included) fails the asset for good.
 MEDIA_PROCESS_MAX_RETRIES = env.int("MEDIA_PROCESS_MAX_RETRIES", default=5)
 MEDIA_RETRY_BASE_SECONDS = env.float("MEDIA_RETRY_BASE_SECONDS", default=5.0)
-MEDIA_PROCESS_SOFT_TIME_LIMIT = env.int("MEDIA_PROCESS_SOFT_TIME_LIMIT", default=120)
-MEDIA_PROCESS_TIME_LIMIT = env.int("MEDIA_PROCESS_TIME_LIMIT", default=180)
+MEDIA_PROCESS_SOFT_TIME_LIMIT = env.int("MEDIA_PROCESS_SOFT_TIME_LIMIT", default=60)
+MEDIA_PROCESS_TIME_LIMIT = env.int("MEDIA_PROCESS_TIME_LIMIT", default=75)
 # Derivative URLs outlive a take-down in caches for at most this long (no
 # `immutable`: a removed post's images must not stay cached for a year).
 MEDIA_CACHE_MAX_AGE_SECONDS = env.int("MEDIA_CACHE_MAX_AGE_SECONDS", default=3600)
@@ -422,7 +436,7 @@ CELERY_TASK_ANNOTATIONS = {
 }
 CELERY_BEAT_SCHEDULE["media-sweep-stuck"] = {
     "task": "media_uploads.sweep_stuck",
-    "schedule": 60.0,
+    "schedule": MEDIA_SWEEP_INTERVAL_SECONDS,
 }
 CELERY_BEAT_SCHEDULE["posts-publish-due"] = {
     "task": "poster.publish_due",

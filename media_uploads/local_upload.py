@@ -90,9 +90,12 @@ def local_upload(request: HttpRequest) -> HttpResponse:
             else:
                 _receive_post(writer, request)
     except UploadRejected as rejection:
-        return JsonResponse(
+        response = JsonResponse(
             error_body(rejection.code, rejection.message), status=rejection.status
         )
+        if rejection.status == 507:  # the disk is full: the same upload may succeed
+            response["Retry-After"] = str(settings.OUTAGE_RETRY_AFTER_SECONDS)
+        return response
     return HttpResponse(status=204 if request.method == "POST" else 200)
 
 

@@ -3,14 +3,19 @@
 APIs describe themselves with `extend_schema`, using `errors({404: ["not_found"]})`
 for their failures. The hook `add_common_responses_and_headers` then adds what holds
 for every authenticated operation (401, 429 with Retry-After; 400 where a query
-parameter must parse), gives each error response a component of its own whose
-`code` is an enum of the codes it can carry (`DraftsAutosaveError412`), adds the
-OpenAPI links in LINKS and the response headers named in an operation's
-`x-response-headers` extension.
+parameter must parse), the 503 every API operation may answer while a backing service
+is down, gives each error response a component of its own whose `code` is an enum of
+the codes it can carry (`DraftsAutosaveError412`), adds the OpenAPI links in LINKS
+and the response headers named in an operation's `x-response-headers` extension.
 
 The schema is the contract generated clients are built from: every constraint the
 server enforces (patterns, enums, bounds, required headers) belongs in it, and
 tests/api checks it with Schemathesis and a generated client.
+
+The retry contract for clients: 429 and 503 always carry Retry-After (seconds), and
+the same request may be sent again after it. A 503 means nothing was changed, except
+that a 503 on an operation that enqueues work may come after its write committed;
+each such operation is idempotent, so the retry is safe.
 """
 
 import re
@@ -316,6 +321,10 @@ def add_common_responses_and_headers(result: dict, **kwargs) -> dict:
             if "requestBody" in operation:
                 # Bodies over API_MAX_BODY_BYTES are refused before they are read.
                 _add_error(responses, "413", ["request_too_large"])
+            if path.startswith("/api/"):
+                # The database, the cache or the broker briefly down (a restart, a
+                # failover): retry the same request after Retry-After.
+                _add_error(responses, "503", ["service_unavailable"])
             _document_errors(result, operation)
             _require_bodies_that_need_a_field(result, operation)
             header_names = operation.pop("x-response-headers", {})

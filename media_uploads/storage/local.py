@@ -9,6 +9,8 @@ in memory, and publishes the object atomically without ever overwriting one.
 Metadata (the content type) is kept beside each object under `.meta/`.
 """
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -46,6 +48,30 @@ class UploadRejected(Exception):
         self.code = code
         self.message = message
         self.status = status
+
+
+# The disk (or the user's quota) is full: nothing is stored, and the same upload
+# succeeds once space returns.
+NO_SPACE_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+
+
+def insufficient_storage() -> UploadRejected:
+    return UploadRejected(
+        "insufficient_storage",
+        "The server has no room for this upload right now; try again later.",
+        507,
+    )
+
+
+@contextlib.contextmanager
+def no_space_as(make_error):
+    """Turn a full disk into `make_error()`; other OS errors pass unchanged."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno in NO_SPACE_ERRNOS:
+            raise make_error() from error
+        raise
 
 
 def access_denied(message: str) -> UploadRejected:
@@ -158,13 +184,18 @@ class LocalStorage:
             raise UploadRejected(
                 "object_exists", "This upload was already completed.", 409
             )
-        _write_atomically(meta_path, json.dumps({"content_type": content_type}))
-        try:
-            os.link(source, path)
-        except FileExistsError as error:
-            raise UploadRejected(
-                "object_exists", "This upload was already completed.", 409
-            ) from error
+        with no_space_as(insufficient_storage):
+            _write_atomically(meta_path, json.dumps({"content_type": content_type}))
+            try:
+                os.link(source, path)
+            except FileExistsError as error:
+                raise UploadRejected(
+                    "object_exists", "This upload was already completed.", 409
+                ) from error
+            except OSError:
+                # No object without its metadata, and no metadata without its object.
+                meta_path.unlink(missing_ok=True)
+                raise
 
     # Objects -----------------------------------------------------------------------
 
@@ -211,6 +242,14 @@ class LocalStorage:
             )
 
     def _put_stream(
+        self, key: str, data: BinaryIO, *, content_type: str, cache_control: str
+    ) -> None:
+        with no_space_as(lambda: StorageUnavailable(f"{self.root} is full")):
+            self._put_stream_or_raise(
+                key, data, content_type=content_type, cache_control=cache_control
+            )
+
+    def _put_stream_or_raise(
         self, key: str, data: BinaryIO, *, content_type: str, cache_control: str
     ) -> None:
         path = self._path(key)
@@ -292,7 +331,8 @@ class LeasedUploadWriter:
                 "entity_too_large", "The body is larger than leased.", 400
             )
         self.digest.update(chunk)
-        self.file.write(chunk)
+        with no_space_as(insufficient_storage):
+            self.file.write(chunk)
 
     def commit(self, *, key: str, content_type: str) -> None:
         self.storage.grant_check(self.grant, key=key, content_type=content_type)
@@ -304,12 +344,17 @@ class LeasedUploadWriter:
             raise UploadRejected(
                 "bad_digest", "The body does not match its SHA-256 checksum.", 400
             )
-        self.file.flush()
-        os.fsync(self.file.fileno())
+        with no_space_as(insufficient_storage):
+            self.file.flush()
+            os.fsync(self.file.fileno())
         self.storage._publish(Path(self.file.name), key=key, content_type=content_type)
 
 
 def _write_atomically(path: Path, text: str) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
+    try:
+        temporary.write_text(text)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

@@ -151,3 +151,12 @@ def test_docs_are_served_from_local_static_files_only(db):
     assert [s for s in sources if s.startswith(("http:", "https:", "//"))] == []
     for source in sources:
         assert client.get(source).status_code == 200, source
+
+
+def test_every_api_operation_documents_the_503_retry_contract(schema):
+    for operation_id, operation in operations(schema).items():
+        outage = operation["responses"]["503"]
+        assert "service_unavailable" in outage["description"], operation_id
+        assert "Retry-After" in outage["headers"], operation_id
+    complete = operations(schema)["media_complete"]["responses"]["503"]["description"]
+    assert "storage_unavailable" in complete

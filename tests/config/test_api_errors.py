@@ -64,6 +64,29 @@ def test_crash_under_api_gets_json_500_and_is_logged(caplog):
 
 @pytest.mark.urls("tests.config.crashing_urls")
 @pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/database-down/", "/api/v1/redis-down/"])
+def test_an_unreachable_database_or_redis_gets_503_with_retry_after(
+    path, settings, caplog
+):
+    settings.OUTAGE_RETRY_AFTER_SECONDS = 7
+    client = APIClient(raise_request_exception=False)
+
+    response = client.get(path)
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "7"
+    assert response.json() == {
+        "error": {
+            "code": "service_unavailable",
+            "message": "A service poster depends on is briefly unavailable. Retry "
+            "after the number of seconds in Retry-After.",
+        }
+    }
+    assert f"backing service unavailable on GET {path}" in caplog.text
+
+
+@pytest.mark.urls("tests.config.crashing_urls")
+@pytest.mark.django_db
 def test_a_500_page_under_api_gets_the_same_json_as_a_crash():
     client = APIClient(raise_request_exception=False)
 

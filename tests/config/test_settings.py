@@ -74,3 +74,17 @@ def test_without_secret_key_every_command_shares_one_private_key_file(tmp_path):
     assert len(key_file.read_text()) >= 50
     assert key_file.stat().st_mode & 0o777 == 0o600
     assert list(tmp_path.glob(".secret_key-*")) == []
+
+
+def test_lost_media_settles_within_two_minutes_by_default(settings):
+    # What the README states for a lost task (Redis lost its data, a worker died): the
+    # sweep re-enqueues media untouched for MEDIA_STUCK_SECONDS, every interval.
+    schedule = settings.CELERY_BEAT_SCHEDULE["media-sweep-stuck"]["schedule"]
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+
+    assert (settings.MEDIA_STUCK_SECONDS, schedule) == (90, 15.0)
+    assert settings.MEDIA_STUCK_SECONDS + schedule <= 110  # + a photo's seconds < 2 min
+    # A claim older than MEDIA_STUCK_SECONDS is certainly dead: the worker kills a task
+    # at its time limit, and the broker waits longer still before redelivering.
+    assert settings.MEDIA_PROCESS_TIME_LIMIT < settings.MEDIA_STUCK_SECONDS < visibility
+    assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
