@@ -42,6 +42,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))  # run as a script: make `bench` importable
 
 from bench.autosave.http_client import Connection  # noqa: E402
+
 from bench.autosave.run import (  # noqa: E402
     database_recreate,
     database_url,
