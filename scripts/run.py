@@ -101,7 +101,7 @@ def child_commands(environment: dict[str, str]) -> dict[str, list[str]]:
         "events": [
             str(BIN_DIR / "uvicorn"), "config.asgi:application",
             "--host", host,
-            "--port", environment["EVENTS_PORT"],
+            "--port", environment.get("EVENTS_PORT", str(int(port) + 1)),
             "--lifespan", "off",
             "--loop", "uvloop",
             "--http", "httptools",
