@@ -16,7 +16,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -27,6 +26,8 @@ from pathlib import Path
 import boto3
 import pytest
 import requests
+
+from tests.service import free_port
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_SECONDS = 120
@@ -77,12 +78,6 @@ def run(command: str, checkout: Path, **variables: str) -> subprocess.CompletedP
     )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def checkout(tmp_path) -> Path:
     """This checkout's files as a fresh clone has them, sharing the suite's .venv."""
@@ -114,7 +109,8 @@ def make_run(checkout) -> Iterator[str]:
     process = subprocess.Popen(
         shlex.split(readme_command(checkout, "make run")),
         cwd=checkout,
-        env=fresh_environment(PORT=str(port)),
+        # The events process's port too: PORT + 1 may be anyone's.
+        env=fresh_environment(PORT=str(port), EVENTS_PORT=str(free_port())),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -42,7 +42,11 @@ def test_make_run_stack_serves_on_postgres_and_redis_then_stops_them():
         environment = {
             k: v for k, v in os.environ.items() if k not in SUITE_ONLY_VARIABLES
         }
-        environment.update(PORT=str(web_port), POSTER_VAR_DIR=str(ports.var_dir))
+        environment.update(
+            PORT=str(web_port),
+            EVENTS_PORT=str(free_port()),  # PORT + 1 may be anyone's
+            POSTER_VAR_DIR=str(ports.var_dir),
+        )
         process = subprocess.Popen(
             [
                 "make", "--no-print-directory", "run-stack",
