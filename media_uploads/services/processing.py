@@ -148,6 +148,24 @@ def _media_fail_update(assets, *, asset_id: UUID, code: str, message: str) -> bo
     return is_failed
 
 
+# Failures whose bytes no later run can use: not an image, a broken one, or not the
+# declared file. Their original is deleted with the failure instead of lingering in
+# storage for MEDIA_FAILED_MAX_AGE_SECONDS. A file refused for its size stays: staff
+# may raise the limit and process it again.
+UNUSABLE_BYTES_CODES = ("unsupported_format", "corrupt_image", "checksum_mismatch")
+
+
+def media_fail_discarding_original(
+    asset: MediaAsset, *, code: str, message: str
+) -> bool:
+    """Fail the asset and delete its uploaded object after commit."""
+    with transaction.atomic():
+        is_failed = media_fail(asset_id=asset.id, code=code, message=message)
+        if is_failed:
+            stored_objects_delete_later([asset.original_key])
+    return is_failed
+
+
 def media_fail_out_of_attempts(*, asset_id: UUID) -> bool:
     return media_fail(
         asset_id=asset_id,
@@ -185,8 +203,8 @@ def media_process(*, asset_id: UUID, task_id: str) -> str:
             )
             return "failed"
         if asset.sha256 and sha256 != asset.sha256:
-            media_fail(
-                asset_id=asset.id,
+            media_fail_discarding_original(
+                asset,
                 code="checksum_mismatch",
                 message="The stored file does not match its declared SHA-256.",
             )
@@ -203,9 +221,16 @@ def media_process(*, asset_id: UUID, task_id: str) -> str:
             try:
                 processed = _derive(asset, original, Path(workdir), sha256)
             except ImageRejected as rejection:
-                media_fail(
-                    asset_id=asset.id, code=rejection.code, message=rejection.message
-                )
+                if rejection.code in UNUSABLE_BYTES_CODES:
+                    media_fail_discarding_original(
+                        asset, code=rejection.code, message=rejection.message
+                    )
+                else:
+                    media_fail(
+                        asset_id=asset.id,
+                        code=rejection.code,
+                        message=rejection.message,
+                    )
                 return "failed"
     if not _media_mark_ready(asset, task_id=task_id, processed=processed):
         # Deleted, taken down or taken over meanwhile: unless another run owns the
