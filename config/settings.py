@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "drafts",
     "media_uploads",
     "poster",
+    "composer",
+    "corsheaders",
     "axes",
 ]
 
@@ -104,6 +106,7 @@ MIDDLEWARE = [
     "config.request_limits.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -116,6 +119,10 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# The composer page (/compose/) signs people in with Django's login view.
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/compose/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -464,4 +471,19 @@ EVENTS_MAX_STREAMS_PER_USER = env.int("EVENTS_MAX_STREAMS_PER_USER", default=10)
 # origin, for a proxy that sends /api/v1/events/ to the ASGI process. make run sets it
 # to the events process's port.
 EVENTS_URL = env.str("EVENTS_URL", default="")
+# Web pages on these origins may open the stream from another origin (EVENTS_URL on
+# its own port) with their session cookie: CORS with credentials, for this one path.
+EVENTS_ALLOWED_ORIGINS = env.list(
+    "EVENTS_ALLOWED_ORIGINS",
+    default=[
+        *CSRF_TRUSTED_ORIGINS,
+        f"http://127.0.0.1:{PORT}",
+        f"http://localhost:{PORT}",
+    ],
+)
+CORS_URLS_REGEX = r"^/api/v1/events/$"
+CORS_ALLOWED_ORIGINS = EVENTS_ALLOWED_ORIGINS
+CORS_ALLOW_CREDENTIALS = True
+CORS_ALLOW_METHODS = ["GET", "OPTIONS"]
+CORS_ALLOW_HEADERS = ["accept", "authorization", "cache-control", "last-event-id"]
 CELERY_BEAT_SCHEDULE["events-purge"] = {"task": "core.events_purge", "schedule": 300.0}
