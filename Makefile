@@ -58,6 +58,9 @@ test: $(VENV)/.dev-installed
 		scripts/services.sh run $(MAKE) --no-print-directory test-on-services
 
 # The rest of `make test`, once services.sh has PostgreSQL and Redis up.
+# scripts/browser.sh installs Chromium for the composer's browser tests when it is
+# missing (as root, with apt-get) or says what to install; off CI those tests then skip.
 test-on-services:
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
-	$(TEST_ENV) scripts/with_localstack.sh $(PY) -m pytest
+	POSTER_CHROMIUM="$$(scripts/browser.sh install || true)" \
+		$(TEST_ENV) scripts/with_localstack.sh $(PY) -m pytest

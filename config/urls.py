@@ -8,6 +8,7 @@ poster operation at a draft's address.
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
@@ -40,6 +41,9 @@ media_urlpatterns = [
 ]
 
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="compose"), name="home"),
+    # The composer page and the sign-in it needs (composer/urls.py).
+    path("", include("composer.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
