@@ -192,6 +192,8 @@ def serve(environment: dict[str, str]) -> int:
     base_url = f"http://127.0.0.1:{environment.get('PORT', '8000')}"
     print(
         f"poster is starting at {base_url}\n"
+        f"  Compose: {base_url}/compose/  (sign in as {DEMO_USERNAME}, password "
+        f"{demo_password})\n"
         f"  API:    {base_url}/api/v1/   (Authorization: Token {token})\n"
         f"  Admin:  {base_url}/admin/    (user {DEMO_USERNAME}, "
         f"password {demo_password})\n"

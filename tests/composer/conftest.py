@@ -17,10 +17,6 @@ from django.contrib.auth import get_user_model
 
 from tests.events import EventsServer
 
-# Playwright's synchronous API runs an event loop in the test's thread; the test's
-# own ORM calls are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM_ARGUMENTS = [
     "--no-sandbox",  # CI runs as root
     "--disable-gpu",
@@ -36,7 +32,7 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium_path() -> str:
     path = os.environ.get("POSTER_CHROMIUM", "")
     if not path or not os.access(path, os.X_OK):
@@ -50,19 +46,30 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium_path):
+    """One Chromium for this package's tests, stopped when they end.
+
+    Playwright's synchronous API runs an event loop in the test's thread, which
+    Django takes for async code: DJANGO_ALLOW_ASYNC_UNSAFE lets the tests' own ORM
+    calls (synchronous, and safe) run meanwhile. It is removed with the browser, and
+    processes these tests start get it emptied.
+    """
     from playwright.sync_api import expect, sync_playwright
 
     # A loaded 2-core machine runs the page, its server, a worker and the events
     # process at once: give expectations the same 20 s as actions.
     expect.set_options(timeout=20_000)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path, args=CHROMIUM_ARGUMENTS
-        )
-        yield browser
-        browser.close()
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=chromium_path, args=CHROMIUM_ARGUMENTS
+            )
+            yield browser
+            browser.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 @dataclass
@@ -111,7 +118,9 @@ def composer_without_worker(
     # make run serves plain HTTP on loopback with SECURE_COOKIES=false; so do tests.
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     events = EventsServer(
-        EVENTS_ALLOWED_ORIGINS=live_server.url, SECURE_COOKIES="false"
+        EVENTS_ALLOWED_ORIGINS=live_server.url,
+        SECURE_COOKIES="false",
+        DJANGO_ALLOW_ASYNC_UNSAFE="",
     ).start()
     settings.EVENTS_URL = events.url
     running = Composer(base_url=live_server.url, events=events, browser=browser)

@@ -403,6 +403,13 @@ def test_the_composer_fits_phone_and_desktop_widths_and_is_screenshotted(
     )
     page.get_by_label("Community").fill("travel")
     page.get_by_label("Community").press("Tab")
+    page.locator("#file-input").set_input_files(jpeg_file(tmp_path, "tram.jpg"))
+    expect(page.locator("#media-tray li").first).to_have_attribute(
+        "data-thumbnail", "shown"
+    )
+    page.locator("#media-tray li").first.get_by_label("Alt text").fill(
+        "A yellow tram on a steep street"
+    )
     wait_saved(page)
 
     width = page.evaluate("() => document.documentElement.scrollWidth")

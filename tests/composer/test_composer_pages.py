@@ -100,7 +100,9 @@ def test_on_aws_the_page_may_reach_the_buckets_host(settings):
 
 @pytest.fixture
 def cors_events(transactional_db):
-    server = EventsServer(EVENTS_ALLOWED_ORIGINS="http://127.0.0.1:8000").start()
+    server = EventsServer(
+        EVENTS_ALLOWED_ORIGINS="http://127.0.0.1:8000", DJANGO_ALLOW_ASYNC_UNSAFE=""
+    ).start()
     yield server
     server.kill()
 
