@@ -72,8 +72,7 @@ class Drafts:
         self.target = target  # server.Server, or profile.InProcess
 
     def connect(self) -> Connection:
-        headers = {"Authorization": f"Token {self.target.token}"}
-        return self.target.connect({**headers, "Content-Type": "application/json"})
+        return self.target.connect()
 
     async def create(self, count: int, *, seed: int) -> list[Draft]:
         connection, drafts = self.connect(), []

@@ -85,8 +85,7 @@ class Leases:
         self.issued: dict[int, int] = {}  # user id -> 201s seen, over the whole run
 
     def connect(self, user: tuple[int, str]) -> Connection:
-        headers = {"Authorization": f"Token {user[1]}"}
-        return self.target.connect({**headers, "Content-Type": "application/json"})
+        return self.target.connect(user[1])
 
     async def lease_once(self, user: tuple[int, str]) -> dict:
         """One lease outside any phase, to show what clients get back."""
