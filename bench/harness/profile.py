@@ -14,8 +14,8 @@ import importlib
 import io
 import os
 import pstats
-import sys
 import time
+import wsgiref.util
 
 from bench.harness.loadgen import Recorder, Response, api_headers
 from bench.harness.server import REPO_ROOT, Server
@@ -40,22 +40,12 @@ class WsgiConnection:
         environ = {
             "REQUEST_METHOD": method,
             "PATH_INFO": path,
-            "SCRIPT_NAME": "",
-            "QUERY_STRING": "",
-            "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "8000",
-            "SERVER_PROTOCOL": "HTTP/1.1",
             "CONTENT_TYPE": sent.pop("Content-Type", ""),
             "CONTENT_LENGTH": str(len(body)),
             "wsgi.input": io.BytesIO(body),
-            "wsgi.errors": sys.stderr,
-            "wsgi.url_scheme": "http",
-            "wsgi.version": (1, 0),
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": True,
-            "wsgi.run_once": False,
             **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in sent.items()},
         }
+        wsgiref.util.setup_testing_defaults(environ)  # the rest of a WSGI environ
         started: list = []
         chunks = self.application(environ, lambda *status: started.extend(status))
         answer = b"".join(chunks)
