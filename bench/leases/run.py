@@ -67,10 +67,8 @@ def verdict(results: dict, notes: dict) -> dict:
             min_throughput_ratio=MIN_THROUGHPUT_RATIO,
         )
     print("presigning alone, in-process, one reused client (us per call):")
-    for name, figures in notes["presign"].items():
-        print(
-            f"  {name:<38}{figures['wall_us']:>8.1f} wall{figures['cpu_us']:>8.1f} CPU"
-        )
+    for name, us in notes["presign"].items():
+        print(f"  {name:<38}{us['wall_us']:>8.1f} wall{us['cpu_us']:>8.1f} CPU")
     for name, method in LEASE_PHASES.items():
         if name in results and results[name]["all"]["rps"]:
             app_ms = report.cpu_ms_per_request(results[name], "gunicorn")
