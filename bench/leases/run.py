@@ -23,7 +23,7 @@ from bench.leases import workload  # noqa: E402
 
 LEASE_PHASES = {"leases": "POST", "lease_put": "PUT"}  # name: presigned method
 HEADLINE, MIN_THROUGHPUT_RATIO = "leases", 0.7
-MAX_LEASES_PER_SECOND = 1500  # a generous bound, to create users enough
+MAX_LEASES_PER_SECOND = 1500  # all clients together, a generous bound
 
 
 async def drive(target: server.Server) -> dict:
@@ -31,12 +31,13 @@ async def drive(target: server.Server) -> dict:
     calls = arguments.presign_calls
     print(f"presigning alone: {calls} calls of each kind", flush=True)
     target.notes["presign"] = target.call("bench.leases.presign.measure", calls=calls)
-    per_client = max(  # leases a client may take, in a load or a profile
-        MAX_LEASES_PER_SECOND * (arguments.warmup + arguments.seconds) / clients,
+    per_phase = max(  # leases a phase may take, in a load or a profile
+        MAX_LEASES_PER_SECOND * (arguments.warmup + arguments.seconds),
         2 * (arguments.profile or 0) + 201,
     )
-    per_client = int(per_client / workload.LEASES_PER_USER) + 2
-    count = len(LEASE_PHASES) * clients * per_client + 1
+    # Each slice, each client also leaves a user it had begun.
+    per_phase = int(per_phase / workload.LEASES_PER_USER) + clients * arguments.rounds
+    count = len(LEASE_PHASES) * per_phase + 1
     created = target.call(f"{workload.__name__}.users_create", count=count)
     users = iter(map(tuple, created))
     leases = workload.Leases(target)
@@ -49,9 +50,9 @@ async def drive(target: server.Server) -> dict:
             made = await drafts.create(clients, seed=10_000)
             phases[name] = drafts.phase(made, saver, to="baseline")
         else:
-            slots = [[next(users) for _ in range(per_client)] for _ in range(clients)]
+            pool = [next(users) for _ in range(per_phase)]
             with_sha256 = LEASE_PHASES[name] == "PUT"
-            phases[name] = leases.phase(slots, with_sha256=with_sha256)
+            phases[name] = leases.phase(pool, clients, with_sha256=with_sha256)
     return await target.interleave(phases)
 
 

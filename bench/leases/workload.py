@@ -1,14 +1,15 @@
 """What lease clients do: ask for upload leases back to back, as many people at once.
 
 poster's default limit of 50 unfinished leases per user stays, so each client works
-through users of its own, 50 leases as each. A lost write is a difference between
-the 201s seen and the MediaAsset rows of an owner.
+through users of its own, taken from the phase's pool, 50 leases as each. A lost
+write is a difference between the 201s seen and the MediaAsset rows of an owner.
 """
 
 import asyncio
 import functools
 import random
 from collections import Counter
+from collections.abc import Iterator
 
 import psycopg
 
@@ -73,18 +74,11 @@ class Leases:
         self.issued[user[0]] += 1
         return lease
 
-    def user(self, users: list[tuple[int, str]]) -> tuple[int, str]:
-        """The first of `users` under the limit, where the last slice left off."""
-        for user in users:
-            if self.issued[user[0]] < LEASES_PER_USER:
-                return user
-        raise RuntimeError("a client used up its users: see MAX_LEASES_PER_SECOND")
-
     async def client(
-        self, recorder: Recorder, users: list, seed: int, *, with_sha256: bool
+        self, recorder: Recorder, pool: Iterator, seed: int, *, with_sha256: bool
     ) -> None:
-        """Leases back to back, 50 as each of `users` in turn."""
-        chooser, number, user = random.Random(seed), 0, self.user(users)
+        """Leases back to back, 50 as each user it takes from the phase's `pool`."""
+        chooser, number, user = random.Random(seed), 0, _take(pool)
         connection = self.target.connect(user[1])
         async for _ in recorder.ticks(None, seed):
             number += 1
@@ -95,14 +89,14 @@ class Leases:
                 continue
             self.issued[user[0]] += 1
             if self.issued[user[0]] >= LEASES_PER_USER:
-                user = self.user(users)
+                user = _take(pool)
                 await connection.close()
                 connection = self.target.connect(user[1])
         await connection.close()
 
-    async def mismatches(self, slots: list[list]) -> int:
-        """|MediaAsset rows - 201s seen| summed over the clients' users."""
-        owners = {user[0] for users in slots for user in users} & set(self.issued)
+    async def mismatches(self, users: list[tuple[int, str]]) -> int:
+        """|MediaAsset rows - 201s seen| summed over `users`."""
+        owners = {user[0] for user in users} & set(self.issued)
         stored = dict(await asyncio.to_thread(self._asset_counts, sorted(owners)))
         return sum(abs(stored.get(owner, 0) - self.issued[owner]) for owner in owners)
 
@@ -114,12 +108,20 @@ class Leases:
                 [owners],
             ).fetchall()
 
-    def phase(self, slots: list[list], *, with_sha256: bool) -> Phase:
-        """One client per slot of users."""
+    def phase(self, users: list, clients: int, *, with_sha256: bool) -> Phase:
+        """`clients` clients sharing one pool of `users`: however unevenly gunicorn
+        serves them, a client only runs out when the whole phase does."""
+        pool = iter(users)
         return Phase(
             lambda recorder: [
-                self.client(recorder, users, seed, with_sha256=with_sha256)
-                for seed, users in enumerate(slots)
+                self.client(recorder, pool, seed, with_sha256=with_sha256)
+                for seed in range(clients)
             ],
-            functools.partial(self.mismatches, slots),
+            functools.partial(self.mismatches, users),
         )
+
+
+def _take(pool: Iterator) -> tuple[int, str]:
+    if (user := next(pool, None)) is None:
+        raise RuntimeError("a phase used up its users: see MAX_LEASES_PER_SECOND")
+    return user
