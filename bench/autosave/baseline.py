@@ -1,16 +1,7 @@
 """The baseline: a plain Django view (no DRF) that saves a draft's body in one UPDATE.
 
-This module is also the benchmark server's URLconf (bench/harness/settings.py):
-poster's URLs plus `/bench/baseline/<draft id>/`.
-
-It does what any write endpoint must do and nothing more: the token lookup a plain
-Django view writes with the ORM (hash the key, one SELECT of the token by digest
-joining the user, check revocation and expiry; poster's own
-PreparedTokenAuthentication runs the same join as prepared SQL and spends less CPU on
-it), a JSON body, one
-`UPDATE drafts_draft ... RETURNING version` and a small JSON answer. It runs behind the
-same middleware, in the same gunicorn, so the difference to the autosave API is the
-cost of DRF, serializers, the version check and echoing the draft back.
+What any write endpoint must do and nothing more, behind the same middleware in the
+same gunicorn. Also the benchmark server's URLconf (bench/harness/settings.py).
 """
 
 import json
@@ -31,7 +22,8 @@ AUTHORIZATION_SCHEME = "Token "
 
 
 def token_user(request: HttpRequest) -> AbstractBaseUser | None:
-    """The user of `Authorization: Token <key>`, looked up with the ORM."""
+    """The user of `Authorization: Token <key>`: one SELECT by digest joining the
+    user (poster's own PreparedTokenAuthentication runs it as prepared SQL)."""
     header = request.headers.get("Authorization", "")
     if not header.startswith(AUTHORIZATION_SCHEME):
         return None

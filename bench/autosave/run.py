@@ -1,21 +1,13 @@
 """Benchmark draft autosave against a plain Django UPDATE (baseline.py), in one run.
 
-    .venv/bin/python bench/autosave/run.py [--seconds 15] [--clients 32]
-        [--phases baseline,autosave,paced,merge,conflict] [--paced-rps 100,150,200]
+    .venv/bin/python bench/autosave/run.py [--phases baseline,autosave,paced,merge,
+        conflict] [--paced-rps 100,150,200] [--profile N] [--seconds 15] ...
 
-On a fresh database `poster_bench` and one gunicorn (bench/harness/server.py), with
-`--clients` keep-alive clients (workload.py says what each does), the phases run in
-this order, each `--warmup` seconds unrecorded and `--seconds` recorded:
-
-- baseline and autosave, closed loops, alternating in `--rounds` slices: the
-  throughput ratio, target >= 0.75x.
-- paced: baseline and autosave again, alternating, both offered the same fixed total
-  rate, once per rate (default 0.25x, 0.5x and 0.75x the baseline's saturated
-  req/s): the p99 ratio, target <= 1.25x at 0.5x. A ratio, not milliseconds: this
-  host is noisy, and a closed loop's latency is only clients / throughput.
-- merge and conflict, closed loops on shared drafts: no write may be lost.
-
-`--profile N` profiles N in-process requests of each kind instead. Writes
+Phases, in this order (README, Benchmarks): baseline and autosave, closed loops
+alternating in `--rounds` slices (target: throughput >= 0.75x the baseline's);
+paced, both again at fixed total rates, 0.25x, 0.5x and 0.75x the baseline's
+saturated req/s or `--paced-rps` (target: p99 <= 1.25x the baseline's at 0.5x);
+merge and conflict on shared drafts (no write may be lost). Writes
 var/bench/autosave.json.
 """
 
@@ -37,11 +29,8 @@ MIN_THROUGHPUT_RATIO, MAX_P99_RATIO = 0.75, 1.25
 
 def rates(text: str) -> list[float]:
     """`--paced-rps`: comma-separated requests/s, each above zero."""
-    try:
-        values = [float(rate) for rate in text.split(",")]
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"not a list of numbers: {text}") from error
-    if not all(value > 0 for value in values):
+    values = [float(rate) for rate in text.split(",")]  # argparse reports ValueError
+    if min(values) <= 0:
         raise argparse.ArgumentTypeError(f"every rate must be above zero: {text}")
     return values
 
@@ -74,9 +63,9 @@ async def drive(target: server.Server) -> dict:
         results |= {
             name: {**each, "offered_rps": rate} for name, each in figures.items()
         }
-    shared = {
-        "merge": (workload.merge_pair, 1, {"other": drafts.connect}),
-        "conflict": (workload.conflict_client, 2, {}),
+    shared = {  # client, clients per draft, its options
+        "merge": (workload.merge_pair, 1, {"other": target.connect}),
+        "conflict": (workload.saver, 2, {}),
     }
     for name, (client, per_draft, options) in shared.items():
         if name in phases:
@@ -109,7 +98,7 @@ def verdict(results: dict, notes: dict) -> dict:
         phase, baseline = results[name], results[name.replace("autosave", "baseline")]
         rate = phase["offered_rps"]
         fraction = round(rate / saturated_rps, 2) if saturated_rps else None
-        label = f"{name}" + (f" ({fraction:.2f}x saturated)" if fraction else "")
+        label = name + (f" ({fraction:.2f}x saturated)" if fraction else "")
         limit = MAX_P99_RATIO if fraction == TARGET_FRACTION else None
         figures = report.judge(label, phase, baseline, max_p99_ratio=limit)
         summary["paced"].append(
@@ -118,10 +107,10 @@ def verdict(results: dict, notes: dict) -> dict:
     return summary
 
 
-def main() -> int:
+if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--paced-rps", type=rates, help="comma-separated total rates")
-    return server.run(
+    server.run(
         parser,
         name="autosave",
         phases=PHASES,
@@ -130,7 +119,3 @@ def main() -> int:
         drive=drive,
         verdict=verdict,
     )
-
-
-if __name__ == "__main__":
-    sys.exit(main())

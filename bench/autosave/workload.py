@@ -1,11 +1,4 @@
-"""What autosave's clients do: type into drafts and save them, each on its own draft.
-
-- baseline: POST the growing body to the plain Django view (baseline.py).
-- autosave: PATCH it with If-Match from the last ETag, as poster's editor does.
-- merge: two clients per draft send, at once and on the same base version, one the
-  body and one the title; one write takes the fast path, the other merges.
-- conflict: two clients per draft both type into the body, each on the last version
-  it saw; a 412 hands the current version over and the client retries on it.
+"""What autosave's clients do: type into drafts and save them (README, Benchmarks).
 
 Each `Draft` holds the last write the server accepted; after each slice every draft
 is read back, and one whose stored version or text differs is a lost write.
@@ -13,11 +6,10 @@ is read back, and one whose stored version or text differs is a lost write.
 
 import asyncio
 import functools
-import json
 import random
 from dataclasses import dataclass
 
-from bench.harness.loadgen import Connection, Phase, Recorder, Response
+from bench.harness.loadgen import Connection, Phase, Recorder, Response, request_json
 
 DRAFTS_PATH = "/api/v1/drafts/"
 BASELINE_PATH = "/bench/baseline/"
@@ -66,36 +58,25 @@ def outcome(response: Response) -> str:
 
 
 class Drafts:
-    """The server's drafts API as the bench user."""
+    """The drafts API as the bench user, on server.Server or profile.InProcess."""
 
     def __init__(self, target) -> None:
-        self.target = target  # server.Server, or profile.InProcess
-
-    def connect(self) -> Connection:
-        headers = {"Authorization": f"Token {self.target.token}"}
-        return self.target.connect({**headers, "Content-Type": "application/json"})
+        self.target = target
 
     async def create(self, count: int, *, seed: int) -> list[Draft]:
-        connection, drafts = self.connect(), []
+        connection, drafts = self.target.connect(), []
         for number in range(seed, seed + count):
             payload = {"title": f"Bench draft {number}", "body": Typing(number).text}
-            body = json.dumps(payload).encode()
-            response = await connection.request("POST", DRAFTS_PATH, body=body)
-            if response.status != 201:
-                raise RuntimeError(f"create draft: {response.status} {response.body}")
-            created = json.loads(response.body)
+            created = await request_json(connection, "POST", DRAFTS_PATH, payload, 201)
             drafts.append(Draft(created["id"], created["version"], **payload))
         await connection.close()
         return drafts
 
     async def mismatches(self, drafts: list[Draft]) -> int:
         """Drafts whose stored version, body or title differ from the last accepted."""
-        connection, wrong = self.connect(), 0
+        connection, wrong = self.target.connect(), 0
         for draft in drafts:
-            response = await connection.request("GET", f"{DRAFTS_PATH}{draft.id}/")
-            if response.status != 200:
-                raise RuntimeError(f"read draft: {response.status} {response.body}")
-            stored = json.loads(response.body)
+            stored = await request_json(connection, "GET", f"{DRAFTS_PATH}{draft.id}/")
             believed = (draft.version, draft.body, draft.title)
             wrong += (stored["version"], stored["body"], stored["title"]) != believed
         await connection.close()
@@ -108,7 +89,7 @@ class Drafts:
         of them on each draft, each on a keep-alive connection of its own."""
 
         async def run(recorder: Recorder, draft: Draft, seed: int) -> None:
-            connection = self.connect()
+            connection = self.target.connect()
             await client(recorder, connection, draft, seed, **options)
             await connection.close()
 
@@ -128,25 +109,27 @@ async def saver(
     draft: Draft,
     seed: int,
     *,
-    to: str,
+    to: str = "autosave",
     interval: float | None = None,
 ) -> None:
-    """Save the growing body to the baseline view or to autosave (`to`), back to back
-    or, with `interval`, once every `interval` seconds, as an editor's timer does."""
-    typing = Typing(seed)
-    path = f"{BASELINE_PATH if to == 'baseline' else DRAFTS_PATH}{draft.id}/"
+    """Save the growing body, back to back or once every `interval` seconds as an
+    editor's timer does: POSTed to the baseline view, or PATCHed to autosave with
+    If-Match of the last version this client saw, as poster's editor does; a 412
+    hands it the current version. In the conflict phase two of these share each
+    draft, and `draft` holds the pair's newest accepted write."""
+    typing, version, baseline = Typing(seed), draft.version, to == "baseline"
+    path = f"{BASELINE_PATH if baseline else DRAFTS_PATH}{draft.id}/"
     async for due in recorder.ticks(interval, seed):
         text = typing.advance()
-        if to == "baseline":
-            request, headers = ("POST", path, {"body": text}), None
-        else:
-            request = ("PATCH", path, {"body": text})
-            headers = {"If-Match": f'"{draft.version}"'}
+        request = ("POST" if baseline else "PATCH", path, {"body": text})
+        headers = None if baseline else {"If-Match": f'"{version}"'}
         response = await recorder.timed(
             connection, request, outcome, headers=headers, due=due
         )
-        if response is not None and response.status == 200:
-            draft.version, draft.body = etag_version(response), text
+        if response is not None and response.status in (200, 412):
+            version = etag_version(response)  # a 412 tags the current version
+            if response.status == 200 and version > draft.version:
+                draft.version, draft.body = version, text
 
 
 async def merge_pair(
@@ -154,51 +137,21 @@ async def merge_pair(
 ) -> None:
     """Body (on `connection`) and title (on `other()`) saved at once on the same
     base version: every other request merges."""
-    title_connection, typing = other(), Typing(seed)
+    connections, typing = (connection, other()), Typing(seed)
     path, number = f"{DRAFTS_PATH}{draft.id}/", 0
     async for _ in recorder.ticks(None, seed):
         number += 1
-        text, title = typing.advance(), f"Title {seed} round {number}"
+        changes = {"body": typing.advance(), "title": f"Title {seed} round {number}"}
+        requests = [("PATCH", path, {name: value}) for name, value in changes.items()]
         headers = {"If-Match": f'"{draft.version}"'}
-        body_response, title_response = await asyncio.gather(
-            recorder.timed(
-                connection, ("PATCH", path, {"body": text}), outcome, headers=headers
-            ),
-            recorder.timed(
-                title_connection,
-                ("PATCH", path, {"title": title}),
-                outcome,
-                headers=headers,
-            ),
+        responses = await asyncio.gather(
+            *(
+                recorder.timed(each, request, outcome, headers=headers)
+                for each, request in zip(connections, requests, strict=True)
+            )
         )
-        accepted = [
-            each
-            for each in (body_response, title_response)
-            if each is not None and each.status == 200
-        ]
-        if body_response in accepted:
-            draft.body = text
-        if title_response in accepted:
-            draft.title = title
-        draft.version = max(draft.version, *map(etag_version, accepted))
-    await title_connection.close()
-
-
-async def conflict_client(
-    recorder: Recorder, connection: Connection, draft: Draft, seed: int
-) -> None:
-    """Type into the body on the last version seen; after a 412 retry on the current.
-    Two of these share each draft; `draft` holds the pair's newest accepted write."""
-    typing, path, version = Typing(seed), f"{DRAFTS_PATH}{draft.id}/", draft.version
-    async for _ in recorder.ticks(None, seed):
-        text = typing.advance()
-        headers = {"If-Match": f'"{version}"'}
-        response = await recorder.timed(
-            connection, ("PATCH", path, {"body": text}), outcome, headers=headers
-        )
-        if response is not None and response.status == 200:
-            version = etag_version(response)
-            if version > draft.version:
-                draft.version, draft.body = version, text
-        elif response is not None and response.status == 412:
-            version = json.loads(response.body)["error"]["current"]["version"]
+        for response, (name, value) in zip(responses, changes.items(), strict=True):
+            if response is not None and response.status == 200:
+                setattr(draft, name, value)
+                draft.version = max(draft.version, etag_version(response))
+    await connections[1].close()

@@ -25,7 +25,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
-from bench.autosave.run import database_recreate, database_url  # noqa: E402
+from bench.harness.server import database_recreate, database_url  # noqa: E402
 
 
 def main() -> None:

@@ -41,9 +41,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))  # run as a script: make `bench` importable
 
-from bench.autosave.http_client import Connection  # noqa: E402
-
-from bench.autosave.run import (  # noqa: E402
+from bench.harness.loadgen import Connection  # noqa: E402
+from bench.harness.server import (  # noqa: E402
     database_recreate,
     database_url,
     free_port,
@@ -264,9 +263,7 @@ async def poll_phase(arguments, gunicorn_port, tokens, drafts, versions):
 
     async def poller(token: str, draft_id: str) -> None:
         nonlocal requests_made
-        connection = Connection(
-            HOST, gunicorn_port, default_headers={"Authorization": f"Token {token}"}
-        )
+        connection = Connection(gunicorn_port, {"Authorization": f"Token {token}"})
         last_version = versions[draft_id]
         await asyncio.sleep(random.uniform(0, arguments.poll_seconds))
         while not stop.is_set():

@@ -1,19 +1,7 @@
-"""Asyncio clients over raw HTTP/1.1 keep-alive, run in phases and timed.
+"""Asyncio clients over raw HTTP/1.1 keep-alive, run in phases, timed and metered.
 
-A benchmark describes each phase as a `Phase`: `clients(recorder)` gives one coroutine
-per client, each looping over `recorder.ticks(...)` and sending with
-`recorder.timed(...)`; `lost_writes()` then reads back what the clients believe was
-saved. `interleave` runs phases in rounds that split the time, so that load from
-anything else on the machine weighs on all of them alike:
-
-    figures = await interleave({"baseline": ..., "autosave": ...}, rounds=3, ...)
-
-A client is a closed loop (no think time: the server is saturated, and p50 is about
-clients / throughput) or paced: one request every `interval` seconds from a random
-offset, its latency counted from when it was due, so that a server falling behind is
-charged for the wait (no coordinated omission). One `Connection` costs a few tens of
-microseconds of CPU a request, leaving the cores to the server.
-"""
+A `Phase` gives one coroutine per client, each looping over `recorder.ticks(...)`
+and sending with `recorder.timed(...)`, and counts lost writes after each slice."""
 
 import asyncio
 import contextlib
@@ -86,6 +74,22 @@ class Connection:
                 await writer.wait_closed()
 
 
+def api_headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+
+
+async def request_json(
+    connection: Connection, method: str, path: str, payload=None, expect=200
+) -> dict:
+    """One request outside the load: its JSON answer; an error unless `expect`."""
+    body = b"" if payload is None else json.dumps(payload).encode()
+    response = await connection.request(method, path, body=body)
+    if response.status != expect:
+        answer = f"{response.status} {response.body[:300]!r}"
+        raise RuntimeError(f"{method} {path}: {answer}")
+    return json.loads(response.body)
+
+
 @dataclass
 class Recorder:
     """A slice's clock: `warmup` seconds unrecorded, then `seconds` recorded. A request
@@ -101,7 +105,8 @@ class Recorder:
 
     async def ticks(self, interval: float | None, seed: int) -> AsyncIterator:
         """Until the window ends: at once (yields None), or every `interval` seconds
-        from a random offset (yields when the request was due)."""
+        from a random offset, yielding when the request was due: its latency counts
+        from then, so a server falling behind is charged for the wait."""
         due = time.perf_counter() + random.Random(seed).uniform(0, interval or 0)
         while time.perf_counter() < self.end:
             if interval is not None:
@@ -145,10 +150,25 @@ class Phase:
     lost_writes: Callable[[], Awaitable[int]]
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of one process so far (fields 14 and 15 of its stat)."""
-    after_name = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(after_name[11]) + int(after_name[12])) / CLOCK_TICKS
+def _cpu_seconds(server_pid: int, database: str) -> dict[int, tuple[str, float]]:
+    """pid: (role, CPU seconds so far) of gunicorn and `database`'s backends."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:  # the process ended meanwhile
+            continue
+        if server_pid in (int(entry.name), int(stat[1])):
+            role = "gunicorn"
+        elif command.startswith(b"postgres: ") and f" {database} ".encode() in command:
+            role = "postgres"
+        else:
+            continue
+        found[int(entry.name)] = role, (int(stat[11]) + int(stat[12])) / CLOCK_TICKS
+    return found
 
 
 def _machine_jiffies() -> tuple[float, float]:
@@ -157,77 +177,45 @@ def _machine_jiffies() -> tuple[float, float]:
     return sum(counters) - counters[3] - counters[4], sum(counters)  # less idle, iowait
 
 
-class CpuMeter:
-    """CPU used in a recorded window, in cores: by this load generator, by gunicorn
-    (arbiter and workers), by the PostgreSQL backends of `database`, and by the whole
-    machine. Whether the generator starved the server, whether something else ran
-    meanwhile, and the CPU a request costs, steadier than requests/s."""
-
-    def __init__(self, *, server_pid: int, database: str) -> None:
-        self.server_pid, self.database = server_pid, database
-
-    def _servers(self) -> dict[int, tuple[str, float]]:
-        found = {self.server_pid: "gunicorn"}
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                command = (entry / "cmdline").read_bytes()
-            except OSError:  # the process ended meanwhile
-                continue
-            if int(stat[1]) == self.server_pid:
-                found[int(entry.name)] = "gunicorn"
-            elif command.startswith(b"postgres: ") and (
-                f" {self.database} ".encode() in command
-            ):
-                found[int(entry.name)] = "postgres"
-        seconds = {}
-        for pid, role in found.items():
-            with contextlib.suppress(OSError):
-                seconds[pid] = (role, _cpu_seconds(pid))
-        return seconds
-
-    async def measure(self, recorder: Recorder) -> dict[str, float]:
-        await asyncio.sleep(max(0.0, recorder.begin - time.perf_counter()))
-        own_before, wall_before = time.process_time(), time.perf_counter()
-        (busy_before, total_before), before = _machine_jiffies(), self._servers()
-        await asyncio.sleep(max(0.0, recorder.end - time.perf_counter()))
-        (busy_after, total_after), after = _machine_jiffies(), self._servers()
-        wall = time.perf_counter() - wall_before
-        used = dict.fromkeys(("gunicorn", "postgres"), 0.0)
-        for pid, (role, seconds) in after.items():
-            used[role] += seconds - before.get(pid, (role, 0.0))[1]
-        busy = (busy_after - busy_before) / max(1.0, total_after - total_before)
-        return {
-            "loadgen_cpu_cores": round((time.process_time() - own_before) / wall, 2),
-            "gunicorn_cpu_cores": round(used["gunicorn"] / wall, 2),
-            "postgres_cpu_cores": round(used["postgres"] / wall, 2),
-            "machine_busy_pct": round(100 * busy, 1),
-        }
+async def _measure_cpu(recorder: Recorder, server_pid: int, database: str) -> dict:
+    """Cores used in the recorded window by this load generator, gunicorn, PostgreSQL
+    and the whole machine: did the load generator starve the server, did something
+    else run meanwhile, and what a request costs, steadier than req/s."""
+    await asyncio.sleep(max(0.0, recorder.begin - time.perf_counter()))
+    own_before, wall_before = time.process_time(), time.perf_counter()
+    busy_before, total_before = _machine_jiffies()
+    before = _cpu_seconds(server_pid, database)
+    await asyncio.sleep(max(0.0, recorder.end - time.perf_counter()))
+    busy_after, total_after = _machine_jiffies()
+    after = _cpu_seconds(server_pid, database)
+    wall = time.perf_counter() - wall_before
+    used = dict.fromkeys(("gunicorn", "postgres"), 0.0)
+    for pid, (role, seconds) in after.items():
+        used[role] += seconds - before.get(pid, (role, 0.0))[1]
+    busy = (busy_after - busy_before) / max(1.0, total_after - total_before)
+    return {
+        "loadgen_cpu_cores": round((time.process_time() - own_before) / wall, 2),
+        "gunicorn_cpu_cores": round(used["gunicorn"] / wall, 2),
+        "postgres_cpu_cores": round(used["postgres"] / wall, 2),
+        "machine_busy_pct": round(100 * busy, 1),
+    }
 
 
-async def interleave(
-    phases: dict[str, Phase],
-    *,
-    rounds: int,
-    warmup: float,
-    seconds: float,
-    meter: CpuMeter,
-    before_slice: Callable[[], None],
-) -> dict[str, dict]:
-    """Run `phases` once per round, in order, each slice `warmup / rounds` seconds
-    unrecorded and `seconds / rounds` recorded, `before_slice` (in a thread) before
-    each; return each phase's figures over its slices (report.combine)."""
-    warmup, seconds = warmup / rounds, seconds / rounds
+async def interleave(phases: dict[str, Phase], server, rounds: int) -> dict:
+    """Run `phases` once per round, in order, so that load from anything else on the
+    machine weighs on all alike: `--warmup / rounds` seconds unrecorded, then
+    `--seconds / rounds` recorded, each slice; each phase's figures over its slices."""
+    warmup = server.arguments.warmup / rounds
+    seconds = server.arguments.seconds / rounds
     slices: dict[str, list[dict]] = {name: [] for name in phases}
     for number in range(1, rounds + 1):
         for name, phase in phases.items():
-            await asyncio.to_thread(before_slice)
+            await asyncio.to_thread(server.vacuum)
             label = f" round {number}/{rounds}" if rounds > 1 else ""
             print(f"{name}{label}: {warmup:g} s warm-up, {seconds:g} s", flush=True)
             recorder = Recorder(warmup, seconds)
-            cpu = asyncio.create_task(meter.measure(recorder))
+            database = server.arguments.database
+            cpu = asyncio.create_task(_measure_cpu(recorder, server.pid, database))
             running = asyncio.gather(*phase.clients(recorder))
             await asyncio.wait_for(running, warmup + seconds + 30)
             slices[name].append(

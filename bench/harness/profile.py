@@ -1,14 +1,9 @@
 """Profile a benchmark's own clients in-process: no server, requests as WSGI calls.
 
-`run.py --profile N` calls `main` in `manage.py shell`, in the server's environment.
-It hands the benchmark's `drive` an `InProcess` target in place of the server: its
-connections call poster's WSGI app directly, exactly what gunicorn hands Django
-minus the socket, and its `interleave` profiles each phase instead of timing it.
-One client per phase sends 200 requests to warm up, one whose SQL is printed, N
-timed (mean wall and CPU time a request: on a saturated machine the CPU a request
-burns bounds throughput) and N under cProfile, whose top functions by own and
-cumulative time are printed, then poster's own by cumulative time. psycopg's `wait`
-is waiting for PostgreSQL, not CPU. Phases that need saturated figures (paced) skip.
+`run.py --profile N` hands the benchmark's `drive` an `InProcess` target. One client
+a phase sends 200 requests to warm up, one whose SQL is printed, N timed (wall and
+CPU a request) and N under cProfile; psycopg's `wait` is waiting for PostgreSQL, not
+CPU. Phases that need saturated figures (paced) skip.
 """
 
 import argparse
@@ -19,13 +14,12 @@ import importlib
 import io
 import os
 import pstats
-import sys
 import time
-from pathlib import Path
+import wsgiref.util
 
-from bench.harness.loadgen import Recorder, Response
+from bench.harness.loadgen import Recorder, Response, api_headers
+from bench.harness.server import REPO_ROOT, Server
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 POSTER_PACKAGES = ("config/", "core/", "media_uploads/", "drafts/", "poster/")
 WARMUP_REQUESTS, TOP = 200, 30
 
@@ -46,22 +40,12 @@ class WsgiConnection:
         environ = {
             "REQUEST_METHOD": method,
             "PATH_INFO": path,
-            "SCRIPT_NAME": "",
-            "QUERY_STRING": "",
-            "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "8000",
-            "SERVER_PROTOCOL": "HTTP/1.1",
             "CONTENT_TYPE": sent.pop("Content-Type", ""),
             "CONTENT_LENGTH": str(len(body)),
             "wsgi.input": io.BytesIO(body),
-            "wsgi.errors": sys.stderr,
-            "wsgi.url_scheme": "http",
-            "wsgi.version": (1, 0),
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": True,
-            "wsgi.run_once": False,
             **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in sent.items()},
         }
+        wsgiref.util.setup_testing_defaults(environ)  # the rest of a WSGI environ
         started: list = []
         chunks = self.application(environ, lambda *status: started.extend(status))
         answer = b"".join(chunks)
@@ -116,53 +100,39 @@ class ProfileRecorder(Recorder):
         return await super().timed(*arguments, **options)
 
 
-def _location(filename: str, line: int, function: str) -> str:
-    """`rest_framework/fields.py:123 to_representation`, not the venv's full path."""
-    for marker in ("site-packages/", "lib/python3.11/", f"{REPO_ROOT}/"):
-        if marker in filename:
-            filename = filename.split(marker, 1)[1]
-            break
-    return f"{filename}:{line} {function}"
-
-
 def _print_profile(kind: str, profiler: cProfile.Profile, *, requests: int) -> None:
-    """Top functions by own and cumulative time, in microseconds per request."""
-    rows = [
-        (own, cumulative, calls, location)
-        for location, (_, calls, own, cumulative, _) in (
-            pstats.Stats(profiler).stats.items()
-        )
-    ]
-    ours = [
-        row
-        for row in rows
-        if row[3][0].removeprefix(f"{REPO_ROOT}/").startswith(POSTER_PACKAGES)
-    ]
-    for title, chosen, column in (
-        ("own time", rows, 0),
-        ("cumulative time", rows, 1),
-        ("cumulative time, poster's functions", ours, 1),
+    """Top functions by own and cumulative time, then poster's own by cumulative
+    time, in microseconds per request."""
+    rows, stats = [], pstats.Stats(profiler).stats
+    for (filename, line, function), (_, calls, own, cumulative, _) in stats.items():
+        path = filename.removeprefix(f"{REPO_ROOT}/")
+        ours = path.startswith(POSTER_PACKAGES)
+        for marker in ("site-packages/", "lib/python3.11/"):  # not the venv's path
+            if marker in path:
+                path = path.split(marker, 1)[1]
+                break
+        rows.append((own, cumulative, calls, f"{path}:{line} {function}", ours))
+    for title, column, chosen in (
+        ("own time", 0, rows),
+        ("cumulative time", 1, rows),
+        ("cumulative time, poster's functions", 1, [row for row in rows if row[4]]),
     ):
         print(f"\n=== {kind}: top {TOP} by {title}, us per request")
         print(f"{'own':>8}{'cum':>8}{'calls':>7}  function")
-        for own, cumulative, calls, location in sorted(
+        for own, cumulative, calls, where, _ in sorted(
             chosen, key=lambda row: -row[column]
         )[:TOP]:
             print(
                 f"{own * 1e6 / requests:>8.1f}{cumulative * 1e6 / requests:>8.1f}"
-                f"{calls / requests:>7.1f}  {_location(*location)}"
+                f"{calls / requests:>7.1f}  {where}"
             )
 
 
-class InProcess:
-    """The server as `drive` sees it (server.Server's interface), in-process."""
+class InProcess(Server):
+    """The server as `drive` sees it, in-process."""
 
-    def __init__(self, arguments: dict, token: str, requests: int) -> None:
-        self.arguments, self.token = argparse.Namespace(**arguments), token
-        self.environment, self.notes, self.requests = dict(os.environ), {}, requests
-
-    def connect(self, headers: dict[str, str]) -> WsgiConnection:
-        return WsgiConnection(headers)
+    def connect(self, token: str | None = None) -> WsgiConnection:
+        return WsgiConnection(api_headers(token or self.token))
 
     def call(self, function: str, **arguments) -> object:
         module, name = function.rsplit(".", 1)
@@ -170,15 +140,17 @@ class InProcess:
 
     async def interleave(self, phases: dict, *, rounds: int | None = None) -> dict:
         for name, phase in phases.items():
-            first, *others = phase.clients(ProfileRecorder(name, self.requests))
+            recorder = ProfileRecorder(name, self.arguments.profile)
+            first, *others = phase.clients(recorder)
             for other in others:
                 other.close()
             await first
         return {}  # no figures: phases that need them (paced) skip
 
 
-def main(*, module: str, arguments: dict, token: str, requests: int) -> None:
-    """Profile `module`'s drive (a benchmark's run.py) with N requests a phase."""
+def main(module: str, arguments: dict, token: str) -> None:
+    """Profile `module`'s drive (a benchmark's run.py), `--profile` requests a phase."""
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # WSGI calls inside the loop
     drive = importlib.import_module(module).drive
-    asyncio.run(drive(InProcess(arguments, token, requests)))
+    target = InProcess(argparse.Namespace(**arguments), dict(os.environ), token, ())
+    asyncio.run(drive(target))

@@ -1,9 +1,5 @@
 """From latencies to figures: percentiles, ratios to a baseline, the table, the file.
-
-Every ratio compares two phases of one run (so they shared the machine's mood):
-throughput, CPU cost (where throughput's ratio tends on a CPU-bound server with the
-cores to itself) and p99.
-"""
+Every ratio compares two phases of one run, which shared the machine's mood."""
 
 import json
 from pathlib import Path
@@ -36,10 +32,9 @@ def combine(slices: list[dict]) -> dict:
     for part in slices:
         for outcome, values in part["latencies"].items():
             by_outcome.setdefault(outcome, []).extend(values)
+    every = [value for values in by_outcome.values() for value in values]
     return {
-        "all": summarize(
-            [v for values in by_outcome.values() for v in values], seconds
-        ),
+        "all": summarize(every, seconds),
         "by_outcome": {
             outcome: summarize(values, seconds)
             for outcome, values in sorted(by_outcome.items())
@@ -110,8 +105,7 @@ def judge(
 
 def table(results: dict, server: dict) -> None:
     """Per phase and outcome: requests, req/s, p50, p99; per phase: lost writes, CPU
-    ms a request (gunicorn, PostgreSQL) and cores used by the load generator and by
-    anything else on the machine."""
+    ms a request and cores used by the load generator and anything else."""
     print(
         f"\ngunicorn {server['worker_class']} workers={server['workers']} "
         f"threads={server['threads']}; {server['clients']} clients; "
@@ -122,25 +116,22 @@ def table(results: dict, server: dict) -> None:
         f"{'p99 ms':>9}{'lost':>6}  CPU ms/req: app db  cores: loadgen other"
     )
     for name, phase in results.items():
+        app, db = (cpu_ms_per_request(phase, role) for role in ROLES)
+        busy = phase["machine_busy_pct"] / 100 * server["cpu_count"]
+        loadgen = phase["loadgen_cpu_cores"]
+        ours = loadgen + sum(phase[f"{role}_cpu_cores"] for role in ROLES)
+        tail = (
+            f"{phase['lost_writes']:>6}{app:>16.2f}{db:>5.2f}"
+            f"{loadgen:>17.2f}{max(0.0, busy - ours):>6.2f}"
+        )
         rows = [("all", phase["all"])]
         if len(phase["by_outcome"]) > 1:
             rows += list(phase["by_outcome"].items())
         for index, (outcome, row) in enumerate(rows):
-            tail = ""
-            if index == 0:
-                app, db = (cpu_ms_per_request(phase, role) for role in ROLES)
-                busy = phase["machine_busy_pct"] / 100 * server["cpu_count"]
-                ours = phase["loadgen_cpu_cores"] + sum(
-                    phase[f"{role}_cpu_cores"] for role in ROLES
-                )
-                tail = (
-                    f"{phase['lost_writes']:>6}{app:>16.2f}{db:>5.2f}"
-                    f"{phase['loadgen_cpu_cores']:>17.2f}{max(0.0, busy - ours):>6.2f}"
-                )
             p50, p99 = row["p50_ms"] or 0.0, row["p99_ms"] or 0.0
             print(
                 f"{name if index == 0 else '':<20}{outcome:<12}{row['requests']:>9}"
-                f"{row['rps']:>9.1f}{p50:>9.2f}{p99:>9.2f}{tail}"
+                f"{row['rps']:>9.1f}{p50:>9.2f}{p99:>9.2f}{tail if index == 0 else ''}"
             )
 
 

@@ -1,19 +1,8 @@
 """Run one HTTP benchmark against poster's gunicorn, started as `make run` starts it.
 
-    async def drive(server: Server) -> dict:  # phase name -> figures
-        return await server.interleave({"baseline": ..., "autosave": ...})
-
-    run(parser, name="autosave", phases=PHASES, database="poster_bench",
-        tables=TABLES, drive=drive, verdict=verdict)
-
-`run` parses the options every benchmark shares, recreates and migrates `--database`
-(never the test suites'), creates the API user `bench`, starts gunicorn on a free
-port with settings.py (poster's, plus the baseline view's URL) and awaits `drive`;
-then prints the table and `verdict(results, notes)` and writes var/bench/<name>.json.
-Request limits sit far above any load, but every request still pays for its counters
-in Redis db 13; the broker is db 14. With `--profile N` it profiles `drive`'s clients
-in-process instead (profile.py). The database is dropped and gunicorn's process
-group stopped on every exit.
+`run` recreates and migrates `--database`, serves, awaits the benchmark's
+`drive(server)`, then prints the table and `verdict(results, notes)` and writes
+var/bench/<name>.json. The database is dropped and gunicorn stopped on every exit.
 """
 
 import argparse
@@ -41,8 +30,6 @@ from bench.harness import loadgen, report
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE_URL, BROKER_URL = "redis://127.0.0.1:6379/13", "redis://127.0.0.1:6379/14"
-UNLIMITED_RATE = "100000/s"
-STOP_GRACE_SECONDS = 10
 OPTIONS = (  # flag, type, default, help
     ("--seconds", float, 15, "recorded, per phase"),
     ("--warmup", float, 3, "unrecorded, per phase"),
@@ -54,11 +41,12 @@ OPTIONS = (  # flag, type, default, help
     ("--threads", int, 4, "threads per process"),
     ("--admin-url", str, "postgres://postgres@127.0.0.1:5432/postgres", "to create it"),
 )
+DESCRIBED = ("worker_class", "workers", "threads", "clients", "rounds", "warmup")
 
 
 @dataclass
 class Server:
-    """gunicorn, as `drive` sees it: its port, the bench user's token, the options."""
+    """gunicorn as `drive` sees it: the options, its port, the bench user's token."""
 
     arguments: argparse.Namespace
     environment: dict
@@ -69,19 +57,11 @@ class Server:
     notes: dict = field(default_factory=dict)  # more for the verdict and the file
 
     async def interleave(self, phases: dict, *, rounds: int | None = None) -> dict:
-        """loadgen.interleave over this run's timing, vacuuming before each slice."""
-        meter = loadgen.CpuMeter(server_pid=self.pid, database=self.arguments.database)
-        return await loadgen.interleave(
-            phases,
-            rounds=rounds or self.arguments.rounds,
-            warmup=self.arguments.warmup,
-            seconds=self.arguments.seconds,
-            meter=meter,
-            before_slice=self.vacuum,
-        )
+        return await loadgen.interleave(phases, self, rounds or self.arguments.rounds)
 
-    def connect(self, headers: dict[str, str]) -> loadgen.Connection:
-        return loadgen.Connection(self.port, headers)
+    def connect(self, token: str | None = None) -> loadgen.Connection:
+        """A connection sending JSON as the bench user, or as `token`'s."""
+        return loadgen.Connection(self.port, loadgen.api_headers(token or self.token))
 
     def vacuum(self) -> None:
         """Start a slice on vacuumed tables: the local server runs no autovacuum."""
@@ -89,15 +69,13 @@ class Server:
         with psycopg.connect(url, autocommit=True) as connection:
             connection.execute(f"VACUUM ANALYZE {', '.join(self.tables)}")  # constants
 
-    def call(self, function: str, *, capture: bool = True, **arguments) -> object:
-        """`module.function(**arguments)` in `manage.py shell` in the server's
-        environment: its value through JSON, or None with its output shown."""
-        call = f"{function}(**{arguments!r})"
-        code = f"import json, {function.rsplit('.', 1)[0]}; "
-        code += f"print(json.dumps({call}))" if capture else call
-        shell = ("shell", "--no-imports", "-c", code)
-        printed = _manage(self.environment, *shell, capture=capture)
-        return json.loads(printed.splitlines()[-1]) if capture else None
+    def call(self, function: str, **arguments) -> object:
+        """`module.function(**arguments)` in the server's environment (`manage.py
+        shell`); its value comes back through JSON."""
+        module = function.rsplit(".", 1)[0]
+        code = f"import json, {module}; print(json.dumps({function}(**{arguments!r})))"
+        printed = _manage(self.environment, "shell", "--no-imports", "-c", code)
+        return json.loads(printed.splitlines()[-1])
 
 
 def _manage(environment: dict, *arguments: str, capture: bool = True) -> str:
@@ -113,36 +91,34 @@ def _manage(environment: dict, *arguments: str, capture: bool = True) -> str:
     return (completed.stdout or "").strip()
 
 
-def _parse(parser: argparse.ArgumentParser, *, phases: tuple, database: str):
-    for flag, kind, default, text in OPTIONS:
-        parser.add_argument(flag, type=kind, default=default, help=text)
-    parser.add_argument("--database", default=database)
-    parser.add_argument("--phases", default=",".join(phases), help="comma-separated")
-    arguments = parser.parse_args()
-    arguments.phases = arguments.phases.split(",")
-    if unknown := set(arguments.phases) - set(phases):
-        parser.error(f"unknown phases: {', '.join(sorted(unknown))}")
-    if arguments.database in ("test", "test_test"):
-        parser.error("the test suites use that database")
-    return arguments
+def database_url(admin_url: str, name: str) -> str:
+    return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
-def _database_recreate(arguments: argparse.Namespace, *, create: bool) -> str:
-    name = sql.Identifier(arguments.database)
-    with psycopg.connect(arguments.admin_url, autocommit=True) as connection:
+def database_recreate(admin_url: str, name: str, *, create: bool = True) -> None:
+    """Drop the database `name`, its connections with it; then create it afresh."""
+    identifier = sql.Identifier(name)
+    with psycopg.connect(admin_url, autocommit=True) as connection:
         connection.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name)
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(identifier)
         )
         if create:
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    return arguments.admin_url.rsplit("/", 1)[0] + "/" + arguments.database
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(identifier))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @contextlib.contextmanager
 def _prepared(arguments: argparse.Namespace, settings: dict) -> Iterator[dict]:
-    """The server's environment (with `settings`) on a fresh, migrated database."""
+    """The server's environment (with `settings`) on a fresh, migrated database.
+    Request limits sit far above any load, but every request still pays for its
+    counters in Redis db 13 (flushed first); the broker is db 14."""
     redis.Redis.from_url(CACHE_URL).flushdb()
-    url = _database_recreate(arguments, create=True)
+    database_recreate(arguments.admin_url, arguments.database)
     try:
         with tempfile.TemporaryDirectory(prefix="poster-bench-") as var_dir:
             path = filter(None, [str(REPO_ROOT), os.getenv("PYTHONPATH")])
@@ -150,12 +126,12 @@ def _prepared(arguments: argparse.Namespace, settings: dict) -> Iterator[dict]:
                 **os.environ,
                 "DJANGO_SETTINGS_MODULE": "bench.harness.settings",
                 "PYTHONPATH": os.pathsep.join(path),
-                "DATABASE_URL": url,
+                "DATABASE_URL": database_url(arguments.admin_url, arguments.database),
                 "CONN_MAX_AGE": "600",
                 "CELERY_BROKER_URL": BROKER_URL,
                 "CACHE_URL": CACHE_URL,
                 **{
-                    f"THROTTLE_{scope}": UNLIMITED_RATE
+                    f"THROTTLE_{scope}": "100000/s"
                     for scope in ("DEFAULT", "AUTOSAVE", "LEASES", "PUBLISH")
                 },
                 "SECRET_KEY": secrets.token_urlsafe(50),
@@ -168,34 +144,21 @@ def _prepared(arguments: argparse.Namespace, settings: dict) -> Iterator[dict]:
             _manage(environment, "migrate", "--noinput", "--verbosity=0")
             yield environment
     finally:
-        _database_recreate(arguments, create=False)
-
-
-def _wait_ready(process: subprocess.Popen, port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer /healthz within 30 s")
+        database_recreate(arguments.admin_url, arguments.database, create=False)
 
 
 @contextlib.contextmanager
-def _serving(server: Server) -> Iterator[None]:
-    """gunicorn on a free port, ready; its log on failure; its group stopped on exit."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        server.port = probe.getsockname()[1]
-    log_path = Path(server.environment["POSTER_VAR_DIR"]) / "gunicorn.log"
-    arguments = server.arguments
+def gunicorn_serving(
+    arguments: argparse.Namespace, environment: dict, *, log_path: Path
+) -> Iterator[tuple[subprocess.Popen, int]]:
+    """gunicorn (`arguments.worker_class`, `.workers`, `.threads`) on a free port,
+    ready: (its process, its port). Its log's tail on failure; its process group
+    stopped on exit."""
+    port = free_port()
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
         "config.wsgi:application",
-        f"--bind=127.0.0.1:{server.port}",
+        f"--bind=127.0.0.1:{port}",
         f"--worker-class={arguments.worker_class}",
         f"--workers={arguments.workers}",
         f"--threads={arguments.threads}",
@@ -208,15 +171,20 @@ def _serving(server: Server) -> Iterator[None]:
         process = subprocess.Popen(
             command,
             cwd=REPO_ROOT,
-            env=server.environment,
+            env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    server.pid = process.pid
     try:
-        _wait_ready(process, server.port)
-        yield
+        deadline, url = time.monotonic() + 30, f"http://127.0.0.1:{port}/healthz"
+        while process.poll() is None and time.monotonic() < deadline:
+            with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2):
+                break  # answered; on OSError, not yet listening
+            time.sleep(0.2)
+        else:
+            raise RuntimeError(f"gunicorn not ready (exit status {process.poll()})")
+        yield process, port
     except BaseException:
         print(f"gunicorn's log:\n{log_path.read_text()[-3000:]}", file=sys.stderr)
         raise
@@ -224,7 +192,7 @@ def _serving(server: Server) -> Iterator[None]:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
             try:
-                process.wait(STOP_GRACE_SECONDS)
+                process.wait(10)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
@@ -240,29 +208,33 @@ def run(
     drive: Callable[[Server], Awaitable[dict]],
     verdict: Callable[[dict, dict], dict],
     settings: dict | None = None,
-) -> int:
-    """The whole benchmark, as the module docstring says; the exit status."""
-    arguments = _parse(parser, phases=phases, database=database)
+) -> None:
+    """The whole benchmark, as the module docstring says."""
+    for flag, kind, default, text in OPTIONS:
+        parser.add_argument(flag, type=kind, default=default, help=text)
+    parser.add_argument("--database", default=database)
+    parser.add_argument("--phases", default=",".join(phases), help="comma-separated")
+    arguments = parser.parse_args()
+    arguments.phases = arguments.phases.split(",")
+    if unknown := set(arguments.phases) - set(phases):
+        parser.error(f"unknown phases: {', '.join(sorted(unknown))}")
+    if arguments.database in ("test", "test_test"):
+        parser.error("the test suites use that database")
     with _prepared(arguments, settings or {}) as environment:
         token = _manage(environment, "create_api_user", "bench")
         server = Server(arguments, environment, token, tables)
-        if arguments.profile:
-            server.call(
-                "bench.harness.profile.main",
-                capture=False,
-                module=f"bench.{name}.run",
-                arguments=vars(arguments),
-                token=token,
-                requests=arguments.profile,
-            )
-            return 0
-        with _serving(server):
+        if arguments.profile:  # in the server's environment, its output shown
+            call = f"main('bench.{name}.run', {vars(arguments)!r}, {token!r})"
+            code = f"from bench.harness.profile import main; {call}"
+            _manage(environment, "shell", "--no-imports", "-c", code, capture=False)
+            return
+        log_path = Path(environment["POSTER_VAR_DIR"]) / "gunicorn.log"
+        with gunicorn_serving(arguments, environment, log_path=log_path) as served:
+            server.pid, server.port = served[0].pid, served[1]
             results = asyncio.run(drive(server))
-    options = ("worker_class", "workers", "threads", "clients", "rounds", "warmup")
-    described = {option: getattr(arguments, option) for option in options}
+    described = {option: getattr(arguments, option) for option in DESCRIBED}
     described |= {"seconds": arguments.seconds, "cpu_count": os.cpu_count()}
     report.table(results, described)
     summary = verdict(results, server.notes)
     document = {"server": described, **summary, **server.notes, "phases": results}
     report.write(name, document)
-    return 0

@@ -1,11 +1,7 @@
 """Time presigning alone, in-process: what one lease spends on its upload instruction.
 
-run.py calls `measure` in the server's environment (STORAGE_BACKEND=s3 with a
-loopback endpoint, keys "test"/"test"). It times poster's `upload_instruction`, for
-both shapes (POST policy, and PUT with a SHA-256) on the S3 backend, with the one
-client `get_storage()` reuses, and on the local backend (a signed token). Each
-figure is wall and CPU microseconds a call after a warm-up; CPU is the steadier one
-on a shared machine. None of this touches the network.
+Poster's `upload_instruction`, POST policy and PUT with a SHA-256, on the S3 backend
+(`get_storage()`'s reused client) and the local one: wall and CPU us a call.
 """
 
 import hashlib

@@ -2,14 +2,12 @@
 
     .venv/bin/python bench/leases/run.py [--seconds 15] [--clients 32] [--profile N]
 
-On a fresh database `poster_bench_leases` and one gunicorn (bench/harness/server.py)
-with STORAGE_BACKEND=s3, three phases alternate in `--rounds` slices, closed loops
-with `--clients` clients each (workload.py): the baseline (bench/autosave), leases
+With STORAGE_BACKEND=s3, three phases alternate in `--rounds` slices, closed loops
+of `--clients` clients each (workload.py): the baseline (bench/autosave), leases
 (the headline: a presigned POST) and lease_put (with a SHA-256: a presigned PUT).
 Target: leases >= 0.7x the baseline's req/s. The S3 endpoint is a loopback port
-that refuses connections: presigning is local computation, and a lease that called
-S3 would fail, as an "http 5xx" row. Before the load, presign.py times presigning
-alone. Writes var/bench/leases.json.
+that refuses connections, so a lease that called S3 would fail ("http 5xx").
+presign.py first times presigning alone. Writes var/bench/leases.json.
 """
 
 import argparse
@@ -23,9 +21,9 @@ from bench.autosave.workload import Drafts, saver  # noqa: E402
 from bench.harness import report, server  # noqa: E402
 from bench.leases import workload  # noqa: E402
 
-LEASE_PHASES = {"leases": False, "lease_put": True}  # name: with a SHA-256
+LEASE_PHASES = {"leases": "POST", "lease_put": "PUT"}  # name: presigned method
 HEADLINE, MIN_THROUGHPUT_RATIO = "leases", 0.7
-MAX_LEASES_PER_SECOND = 1500  # a generous bound, to create users enough
+MAX_LEASES_PER_SECOND = 1500  # all clients together, a generous bound
 
 
 async def drive(target: server.Server) -> dict:
@@ -33,12 +31,13 @@ async def drive(target: server.Server) -> dict:
     calls = arguments.presign_calls
     print(f"presigning alone: {calls} calls of each kind", flush=True)
     target.notes["presign"] = target.call("bench.leases.presign.measure", calls=calls)
-    per_client = max(  # leases a client may take, in a load or a profile
-        MAX_LEASES_PER_SECOND * (arguments.warmup + arguments.seconds) / clients,
+    per_phase = max(  # leases a phase may take, in a load or a profile
+        MAX_LEASES_PER_SECOND * (arguments.warmup + arguments.seconds),
         2 * (arguments.profile or 0) + 201,
     )
-    per_client = int(per_client / workload.LEASES_PER_USER) + 2
-    count = len(LEASE_PHASES) * clients * per_client + 1
+    # Each slice, each client also leaves a user it had begun.
+    per_phase = int(per_phase / workload.LEASES_PER_USER) + clients * arguments.rounds
+    count = len(LEASE_PHASES) * per_phase + 1
     created = target.call(f"{workload.__name__}.users_create", count=count)
     users = iter(map(tuple, created))
     leases = workload.Leases(target)
@@ -51,11 +50,9 @@ async def drive(target: server.Server) -> dict:
             made = await drafts.create(clients, seed=10_000)
             phases[name] = drafts.phase(made, saver, to="baseline")
         else:
-            slots = [
-                workload.LeaseSlot([next(users) for _ in range(per_client)])
-                for _ in range(clients)
-            ]
-            phases[name] = leases.phase(slots, with_sha256=LEASE_PHASES[name])
+            pool = [next(users) for _ in range(per_phase)]
+            with_sha256 = LEASE_PHASES[name] == "PUT"
+            phases[name] = leases.phase(pool, clients, with_sha256=with_sha256)
     return await target.interleave(phases)
 
 
@@ -64,19 +61,16 @@ def verdict(results: dict, notes: dict) -> dict:
     summary = {}
     print("(lost, for lease phases: |MediaAsset rows - 201s seen by clients|)")
     for name in [n for n in LEASE_PHASES if n in results and "baseline" in results]:
-        label = name + ("  (headline)" if name == HEADLINE else "")
         summary[name] = report.judge(
-            label,
+            name + ("  (headline)" if name == HEADLINE else ""),
             results[name],
             results["baseline"],
             min_throughput_ratio=MIN_THROUGHPUT_RATIO,
         )
     print("presigning alone, in-process, one reused client (us per call):")
-    for name, figures in notes["presign"].items():
-        print(
-            f"  {name:<38}{figures['wall_us']:>8.1f} wall{figures['cpu_us']:>8.1f} CPU"
-        )
-    for name, method in (("leases", "POST"), ("lease_put", "PUT")):
+    for name, us in notes["presign"].items():
+        print(f"  {name:<38}{us['wall_us']:>8.1f} wall{us['cpu_us']:>8.1f} CPU")
+    for name, method in LEASE_PHASES.items():
         if name in results and results[name]["all"]["rps"]:
             app_ms = report.cpu_ms_per_request(results[name], "gunicorn")
             presign = notes["presign"][f"S3Storage {method}"]["cpu_us"] / 1000
@@ -87,12 +81,12 @@ def verdict(results: dict, notes: dict) -> dict:
     return {"lease_phases": summary}
 
 
-def main() -> int:
+if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--presign-calls", type=int, default=5000)
     with socket.socket() as refusing:  # bound, never listening
         refusing.bind(("127.0.0.1", 0))
-        return server.run(
+        server.run(
             parser,
             name="leases",
             phases=("baseline", *LEASE_PHASES),
@@ -112,7 +106,3 @@ def main() -> int:
                 "MEDIA_MAX_PENDING": str(workload.LEASES_PER_USER),
             },
         )
-
-
-if __name__ == "__main__":
-    sys.exit(main())

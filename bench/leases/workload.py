@@ -1,22 +1,19 @@
 """What lease clients do: ask for upload leases back to back, as many people at once.
 
-The server keeps poster's default limit of 50 unfinished leases per user, so every
-lease pays for the real check: it locks its owner's limit and counts up to 50
-pending rows. Each client therefore works through users of its own (a `LeaseSlot`),
-taking 50 leases as each, the last ones at the limit's edge, before moving on to the
-next on a new connection. After each slice the leases issued (201s seen) are
-compared with the MediaAsset rows each owner has: a difference is a lost write.
+poster's default limit of 50 unfinished leases per user stays, so each client works
+through users of its own, taken from the phase's pool, 50 leases as each. A lost
+write is a difference between the 201s seen and the MediaAsset rows of an owner.
 """
 
 import asyncio
 import functools
-import json
 import random
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterator
 
 import psycopg
 
-from bench.harness.loadgen import Connection, Phase, Recorder, Response
+from bench.harness.loadgen import Phase, Recorder, Response, request_json
 
 MEDIA_PATH = "/api/v1/media/"
 MIN_SIZE_BYTES, MAX_SIZE_BYTES = 20_000, 8_000_000
@@ -24,9 +21,8 @@ LEASES_PER_USER = 50  # poster's default MEDIA_MAX_PENDING, which run.py sets
 
 
 def users_create(count: int) -> list[tuple[int, str]]:
-    """`count` users `bench-lease-0`, ... with API tokens: their (id, token).
-
-    Runs in the server's Django (`manage.py shell`, or the profile)."""
+    """`count` users `bench-lease-0`, ... with API tokens: their (id, token). Runs in
+    the server's Django (`manage.py shell`, or the profile)."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 
@@ -40,21 +36,6 @@ def users_create(count: int) -> list[tuple[int, str]]:
         ]
     )
     return [(user.pk, api_token_issue(user=user).key) for user in users]
-
-
-@dataclass
-class LeaseSlot:
-    """One lease client's users, taken in turn; resumes where the last slice ended."""
-
-    users: list[tuple[int, str]]
-    index: int = 0
-    issued_to_current: int = 0
-
-    @property
-    def user(self) -> tuple[int, str]:
-        if self.index >= len(self.users):
-            raise RuntimeError("a client used up its users: see MAX_LEASES_PER_SECOND")
-        return self.users[self.index]
 
 
 def lease_payload(
@@ -78,32 +59,27 @@ def outcome(response: Response) -> str:
 
 
 class Leases:
-    """The server's media API, as any user; counts the 201s each user got."""
+    """The server's media API as any user (target: server.Server, or
+    profile.InProcess); counts the 201s each user got over the whole run."""
 
     def __init__(self, target) -> None:
-        self.target = target  # server.Server, or profile.InProcess
-        self.issued: dict[int, int] = {}  # user id -> 201s seen, over the whole run
-
-    def connect(self, user: tuple[int, str]) -> Connection:
-        headers = {"Authorization": f"Token {user[1]}"}
-        return self.target.connect({**headers, "Content-Type": "application/json"})
+        self.target, self.issued = target, Counter()
 
     async def lease_once(self, user: tuple[int, str]) -> dict:
         """One lease outside any phase, to show what clients get back."""
-        connection, payload = self.connect(user), lease_payload(random.Random(0), 0)
-        body = json.dumps(payload).encode()
-        response = await connection.request("POST", MEDIA_PATH, body=body)
+        connection = self.target.connect(user[1])
+        payload = lease_payload(random.Random(0), 0)
+        lease = await request_json(connection, "POST", MEDIA_PATH, payload, expect=201)
         await connection.close()
-        if response.status != 201:
-            raise RuntimeError(f"lease: {response.status} {response.body[:300]!r}")
-        self.issued[user[0]] = self.issued.get(user[0], 0) + 1
-        return json.loads(response.body)
+        self.issued[user[0]] += 1
+        return lease
 
     async def client(
-        self, recorder: Recorder, slot: LeaseSlot, seed: int, *, with_sha256: bool
+        self, recorder: Recorder, pool: Iterator, seed: int, *, with_sha256: bool
     ) -> None:
-        """Leases back to back, 50 as each of `slot`'s users in turn."""
-        chooser, number, connection = random.Random(seed), 0, self.connect(slot.user)
+        """Leases back to back, 50 as each user it takes from the phase's `pool`."""
+        chooser, number, user = random.Random(seed), 0, _take(pool)
+        connection = self.target.connect(user[1])
         async for _ in recorder.ticks(None, seed):
             number += 1
             payload = lease_payload(chooser, number, with_sha256=with_sha256)
@@ -111,17 +87,16 @@ class Leases:
             response = await recorder.timed(connection, request, outcome)
             if response is None or response.status != 201:
                 continue
-            self.issued[slot.user[0]] = self.issued.get(slot.user[0], 0) + 1
-            slot.issued_to_current += 1
-            if slot.issued_to_current >= LEASES_PER_USER:
-                slot.index, slot.issued_to_current = slot.index + 1, 0
+            self.issued[user[0]] += 1
+            if self.issued[user[0]] >= LEASES_PER_USER:
+                user = _take(pool)
                 await connection.close()
-                connection = self.connect(slot.user)
+                connection = self.target.connect(user[1])
         await connection.close()
 
-    async def mismatches(self, slots: list[LeaseSlot]) -> int:
-        """|MediaAsset rows - 201s seen| summed over the slots' users."""
-        owners = {user[0] for slot in slots for user in slot.users} & set(self.issued)
+    async def mismatches(self, users: list[tuple[int, str]]) -> int:
+        """|MediaAsset rows - 201s seen| summed over `users`."""
+        owners = {user[0] for user in users} & set(self.issued)
         stored = dict(await asyncio.to_thread(self._asset_counts, sorted(owners)))
         return sum(abs(stored.get(owner, 0) - self.issued[owner]) for owner in owners)
 
@@ -133,11 +108,20 @@ class Leases:
                 [owners],
             ).fetchall()
 
-    def phase(self, slots: list[LeaseSlot], *, with_sha256: bool) -> Phase:
+    def phase(self, users: list, clients: int, *, with_sha256: bool) -> Phase:
+        """`clients` clients sharing one pool of `users`: however unevenly gunicorn
+        serves them, a client only runs out when the whole phase does."""
+        pool = iter(users)
         return Phase(
             lambda recorder: [
-                self.client(recorder, slot, seed, with_sha256=with_sha256)
-                for seed, slot in enumerate(slots)
+                self.client(recorder, pool, seed, with_sha256=with_sha256)
+                for seed in range(clients)
             ],
-            functools.partial(self.mismatches, slots),
+            functools.partial(self.mismatches, users),
         )
+
+
+def _take(pool: Iterator) -> tuple[int, str]:
+    if (user := next(pool, None)) is None:
+        raise RuntimeError("a phase used up its users: see MAX_LEASES_PER_SECOND")
+    return user
