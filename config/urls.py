@@ -41,9 +41,6 @@ media_urlpatterns = [
 ]
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="compose"), name="home"),
-    # The composer page and the sign-in it needs (composer/urls.py).
-    path("", include("composer.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
@@ -79,4 +76,8 @@ urlpatterns = [
     path("api/v1/posts/", include("poster.urls")),
     path("api/v1/storage/upload/", local_upload, name="local-storage-upload"),
     path("media/<path:path>", local_public_media, name="local-public-media"),
+    # The composer page and the sign-in it needs (composer/urls.py); last, so that
+    # resolving an API request never tries them.
+    path("", RedirectView.as_view(pattern_name="compose"), name="home"),
+    path("", include("composer.urls")),
 ]
