@@ -18,7 +18,7 @@ from drafts.models import Draft
 from drafts.services import draft_autosave
 from media_uploads.models import MediaAsset
 from poster.models import Community, Post
-from tests.composer.conftest import wait_for
+from tests.composer.conftest import PASSWORD, wait_for
 from tests.composer.test_composer_browser import (
     jpeg_file,
     new_draft,
@@ -342,3 +342,28 @@ def test_poster_client_uploads_with_a_presigned_post_on_its_own(
     )
     assert any(k.startswith("uploads/") for k in stored_keys(localstack_storage))
     assert json.loads(json.dumps(answer))  # plain data crossed from the page
+
+
+def test_edits_made_after_the_session_ended_wait_for_sign_in(composer):
+    composer.user()
+    page = composer.device()
+    draft_id = new_draft(page)
+    other_tab = page.context.new_page()
+    other_tab.goto("/compose/")
+    other_tab.get_by_role("button", name="Sign out").click()
+    other_tab.wait_for_url(re.compile(r"/accounts/login/"))
+
+    page.get_by_label("Body").fill("Typed after signing out elsewhere")
+    expect(page.locator("#save-status")).to_have_text(re.compile(r"^Signed out: "))
+    assert stored(draft_id).body == ""
+
+    other_tab.get_by_label("Username").fill("writer")
+    other_tab.get_by_label("Password").fill(PASSWORD)
+    other_tab.get_by_role("button", name="Sign in").click()
+    other_tab.wait_for_url(re.compile(r"/compose/"))
+
+    wait_for(
+        lambda: stored(draft_id).body == "Typed after signing out elsewhere",
+        timeout_seconds=45,
+    )
+    wait_saved(page)

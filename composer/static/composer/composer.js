@@ -220,6 +220,7 @@ function showStatus({ state, waiting }) {
     saving: "Saving…",
     offline: `Offline: ${edits}`,
     retrying: `Not saved yet, retrying: ${edits}`,
+    signed_out: `Signed out: sign in again (in another tab) to save; ${edits}`,
     conflict: "Changed on another device: choose what to keep below",
     invalid: "Not saved: correct the marked fields",
     closed: "This draft can no longer change",

@@ -170,7 +170,8 @@ const RETRY_MAX_MS = 30000;
 
 // Autosave of one draft. Call edit(field, value) on every change; listen for:
 //   "status"   detail {state, waiting}: state is saved, saving, offline, retrying,
-//              conflict, invalid or closed; waiting counts edits not yet stored
+//              signed_out, conflict, invalid or closed; waiting counts edits not
+//              yet stored
 //   "remote"   detail {fields}: another device's values, to show (never over an
 //              edit of this one that is still waiting)
 //   "merged"   detail {fields}: the server merged this save with another device's
@@ -314,7 +315,7 @@ export class DraftAutosave extends EventTarget {
         if (state === "saved") {
           this.removeEventListener("status", check);
           resolve(this.version);
-        } else if (["conflict", "invalid", "closed", "offline"].includes(state)) {
+        } else if (["conflict", "invalid", "closed", "offline", "signed_out"].includes(state)) {
           this.removeEventListener("status", check);
           const error = new Error(`The draft is not saved (${state}).`);
           error.code = `draft_${state}`;
@@ -392,6 +393,10 @@ export class DraftAutosave extends EventTarget {
       this.emit("invalid", { fields: error.fields, code: error.code, message: error.message });
     } else if (error.status === 404 || error.code === "draft_published") {
       this.close(error);
+    } else if (error.status === 401 || error.status === 403) {
+      // The session ended (or its CSRF token did): the edits wait until the person
+      // signs in again, in this tab or another.
+      this.retryLater(null, "signed_out");
     } else {
       // Anything else (a weak tag, a precondition the server wants): read the draft
       // again and carry on from its version; the waiting edits stay.
