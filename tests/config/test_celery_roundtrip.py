@@ -19,3 +19,15 @@ def test_every_scheduled_task_and_route_names_a_registered_task():
     assert scheduled, "beat has nothing to run"
     assert scheduled - registered == set()
     assert routed - registered == set()
+
+
+def test_pool_children_build_the_storage_client_as_they_start(local_storage):
+    from celery.signals import worker_process_init
+
+    from media_uploads.storage import get_storage
+
+    get_storage.cache_clear()
+
+    worker_process_init.send(sender=None)  # what each prefork child sends on start
+
+    assert get_storage.cache_info().currsize == 1
