@@ -123,11 +123,17 @@ class DraftDetailApi(APIView):
     def get(self, request: Request, draft_id) -> Response:
         draft = draft_get(draft_id=draft_id, owner=request.user)
         if if_none_match_hits(request, draft.version):
-            return Response(
+            response = Response(
                 status=status.HTTP_304_NOT_MODIFIED,
                 headers={"ETag": version_etag(draft.version)},
             )
-        return draft_response(draft)
+        else:
+            response = draft_response(draft)
+        # The ETag is the version of the draft's own fields; its media (attached,
+        # processed, captioned) change without it. A browser that stored this answer
+        # would revalidate it with If-None-Match and keep a stale media list.
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class DraftAutosaveApi(APIView):

@@ -367,3 +367,33 @@ def test_edits_made_after_the_session_ended_wait_for_sign_in(composer):
         timeout_seconds=45,
     )
     wait_saved(page)
+
+
+def test_alt_text_typed_offline_survives_the_tab_and_is_saved_later(composer, tmp_path):
+    composer.user()
+    page = composer.device()
+    draft_id = new_draft(page)
+    page.locator("#file-input").set_input_files(jpeg_file(tmp_path))
+    item = page.locator("#media-tray li").first
+    expect(item).to_have_attribute("data-thumbnail", "shown")
+    media_id = item.get_attribute("data-key")
+    context = page.context
+
+    context.set_offline(True)
+    item.get_by_label("Alt text").fill("Fishing boats at low tide")
+    expect(item).to_have_attribute("data-edits", "waiting")
+    page.close()
+    context.set_offline(False)
+    assert MediaAsset.objects.get(id=media_id).alt_text == ""
+
+    again = context.new_page()
+    again.goto(f"/compose/?draft={draft_id}")
+    again.wait_for_selector("body[data-ready='true']")
+    restored = again.locator("#media-tray li").first
+    expect(restored.get_by_label("Alt text")).to_have_value("Fishing boats at low tide")
+    wait_for(
+        lambda: (
+            MediaAsset.objects.get(id=media_id).alt_text == "Fishing boats at low tide"
+        )
+    )
+    expect(restored).to_have_attribute("data-edits", "saved")

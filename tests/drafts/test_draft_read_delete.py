@@ -29,6 +29,15 @@ def test_get_with_current_if_none_match_is_304(api, draft):
     assert stale.json()["title"] == "changed"
 
 
+def test_browsers_never_store_a_draft(api, draft):
+    """Its ETag covers the draft's fields, not its media: a stored copy revalidated
+    with If-None-Match would keep a stale media list."""
+    fresh = api.get(f"/api/v1/drafts/{draft.id}/")
+    current = api.get(f"/api/v1/drafts/{draft.id}/", HTTP_IF_NONE_MATCH='"1"')
+
+    assert fresh["Cache-Control"] == current["Cache-Control"] == "no-store"
+
+
 def test_a_304_reads_the_draft_and_nothing_else(api, draft):
     with CaptureQueriesContext(connection) as queries:
         current = api.get(f"/api/v1/drafts/{draft.id}/", HTTP_IF_NONE_MATCH='"1"')

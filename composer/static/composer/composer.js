@@ -1,7 +1,7 @@
 // The composer page: binds the DOM to poster-client.js. Everything it shows comes from
 // the public API and the event stream.
 import {
-  DraftAutosave, LiveEvents, MediaUpload, PosterClient, newIdempotencyKey,
+  DraftAutosave, LiveEvents, MediaEdits, MediaUpload, PosterClient, newIdempotencyKey,
 } from "./poster-client.js";
 import { decode as decodeBlurhash } from "./vendor/blurhash.js";
 
@@ -9,6 +9,7 @@ const $ = (selector, root = document) => root.querySelector(selector);
 const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
 
 const client = new PosterClient({ baseUrl: $("#composer").dataset.api });
+const mediaEdits = new MediaEdits(client);
 const TEXT_FIELDS = ["title", "body", "url", "community"];
 const CHECK_FIELDS = ["is_nsfw", "is_spoiler"];
 const FIELD_LABELS = {
@@ -27,7 +28,6 @@ const ERROR_FIELDS = {
   kind_not_allowed: "kind",
 };
 const MERGED_NOTICE_MS = 4000;
-const MEDIA_UPDATE_DEBOUNCE_MS = 600;
 
 let config = null;
 let events = null;
@@ -348,7 +348,7 @@ function addTrayItem({ asset = null, upload = null, file = null }) {
   const key = asset ? asset.id : `local-${crypto.randomUUID()}`;
   const element = $("#media-item").content.firstElementChild.cloneNode(true);
   element.dataset.key = key;
-  const item = { key, asset, upload, element, updateTimer: null };
+  const item = { key, asset, upload, element, changes: {} };
   tray.set(key, item);
   $(".media-name", element).textContent = file ? file.name : (asset.caption || asset.alt_text || "Image");
   $(".alt-text", element).value = asset?.alt_text || "";
@@ -364,28 +364,39 @@ function addTrayItem({ asset = null, upload = null, file = null }) {
   });
   for (const [selector, field] of [[".alt-text", "alt_text"], [".caption", "caption"]]) {
     $(selector, element).addEventListener("input", (event) => {
-      // Both fields wait together: typing a caption must not drop the alt text.
-      item.changes = { ...(item.changes || {}), [field]: event.target.value };
-      clearTimeout(item.updateTimer);
-      item.updateTimer = setTimeout(() => {
-        const changes = item.changes;
-        item.changes = {};
-        updateMedia(item, changes);
-      }, MEDIA_UPDATE_DEBOUNCE_MS);
+      if (item.asset?.id) mediaEdits.edit(item.asset.id, field, event.target.value);
+      else item.changes[field] = event.target.value; // sent once the lease names it
     });
   }
   $("#media-tray").append(element);
-  if (asset) showAsset(item, asset);
+  if (asset) {
+    // Text typed before a reload, a crash or while offline, not stored yet.
+    const waiting = mediaEdits.pendingFor(asset.id);
+    if ("alt_text" in waiting) $(".alt-text", element).value = waiting.alt_text;
+    if ("caption" in waiting) $(".caption", element).value = waiting.caption;
+    if (Object.keys(waiting).length) mediaEdits.send(asset.id);
+    showAsset(item, asset);
+  }
   return item;
 }
 
-async function updateMedia(item, fields) {
-  if (!item.asset) return;
-  try {
-    await client.updateMedia(item.asset.id, fields);
+function showMediaEdits({ id, state, code, message }) {
+  const item = tray.get(id);
+  if (!item) return;
+  item.element.dataset.edits = state;
+  $(".media-edits", item.element).textContent = {
+    saving: "Saving alt text and caption…",
+    saved: "Alt text and caption saved",
+    waiting: `Alt text and caption waiting to be saved (${code})`,
+    failed: "",
+  }[state];
+  // Only this queue's own message is cleared: an upload's failure stays shown.
+  if (state === "failed") {
+    $(".media-error", item.element).textContent = `${code}: ${message}`;
+    item.element.dataset.editError = "shown";
+  } else if (item.element.dataset.editError) {
     $(".media-error", item.element).textContent = "";
-  } catch (error) {
-    $(".media-error", item.element).textContent = `${error.code}: ${error.message}`;
+    delete item.element.dataset.editError;
   }
 }
 
@@ -492,6 +503,10 @@ function startUpload(file) {
       element.dataset.key = item.key;
       tray.set(item.key, item);
       item.asset = upload.asset;
+      for (const [field, value] of Object.entries(item.changes)) {
+        mediaEdits.edit(item.key, field, value);
+      }
+      item.changes = {};
     }
     $(".cancel", element).hidden = !["leasing", "uploading"].includes(state);
     if (state === "leasing") stateLine.textContent = "Preparing…";
@@ -557,6 +572,7 @@ async function removeItem(item) {
   }
   try {
     if (item.asset?.id) await client.deleteMedia(item.asset.id);
+    if (item.asset?.id) mediaEdits.forget(item.asset.id);
     events.unwatch(`media:${item.key}`);
     tray.delete(item.key);
     item.element.remove();
@@ -790,6 +806,7 @@ function showLiveMode(mode) {
 async function start() {
   bindForm();
   bindMedia();
+  mediaEdits.addEventListener("state", (event) => showMediaEdits(event.detail));
   $("#new-draft").addEventListener("click", newDraft);
   $("#back-to-drafts").addEventListener("click", showDrafts);
   $("#post-back").addEventListener("click", showDrafts);
@@ -807,6 +824,7 @@ async function start() {
     showPageError(error);
     return;
   }
+  mediaEdits.flushAll(); // alt text and captions an earlier page could not store
   events = new LiveEvents(me.events_url);
   events.addEventListener("mode", (event) => showLiveMode(event.detail));
   events.addEventListener("media.status", (event) => onMediaStatus(event.detail));

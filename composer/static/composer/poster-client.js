@@ -501,6 +501,104 @@ export class DraftAutosave extends EventTarget {
   }
 }
 
+// Alt text and captions of media: queued in localStorage like draft edits, so that
+// text typed offline, or before a tab died, reaches the server later. Events:
+//   "state" detail {id, state}: saving, saved, waiting (offline or retrying), failed
+//           (with code and message: the server refused the value)
+export class MediaEdits extends EventTarget {
+  constructor(client, { storage = globalThis.localStorage, debounceMs = 600 } = {}) {
+    super();
+    this.client = client;
+    this.storage = storage;
+    this.debounceMs = debounceMs;
+    this.storageKey = "poster.media-edits";
+    this.timers = new Map();
+    this.retryMs = 0;
+    try {
+      this.pending = JSON.parse(storage.getItem(this.storageKey) || "{}") || {};
+    } catch {
+      this.pending = {};
+    }
+    this.onOnline = () => this.flushAll();
+    globalThis.addEventListener?.("online", this.onOnline);
+  }
+
+  persist() {
+    try {
+      if (Object.keys(this.pending).length) {
+        this.storage.setItem(this.storageKey, JSON.stringify(this.pending));
+      } else {
+        this.storage.removeItem(this.storageKey);
+      }
+    } catch {
+      // Storage refused: the edit still waits in memory.
+    }
+  }
+
+  emit(id, state, extra = {}) {
+    this.dispatchEvent(new CustomEvent("state", { detail: { id, state, ...extra } }));
+  }
+
+  // The values of `id` not yet stored (to show after a reload).
+  pendingFor(id) {
+    return { ...(this.pending[id] || {}) };
+  }
+
+  edit(id, field, value) {
+    this.pending[id] = { ...(this.pending[id] || {}), [field]: value };
+    this.persist();
+    clearTimeout(this.timers.get(id));
+    this.timers.set(id, setTimeout(() => this.send(id), this.debounceMs));
+  }
+
+  flushAll() {
+    for (const id of Object.keys(this.pending)) this.send(id);
+  }
+
+  // The media is gone (removed, or its draft published): forget its edits.
+  forget(id) {
+    clearTimeout(this.timers.get(id));
+    delete this.pending[id];
+    this.persist();
+  }
+
+  async send(id) {
+    clearTimeout(this.timers.get(id));
+    const fields = this.pendingFor(id);
+    if (!Object.keys(fields).length) return;
+    this.emit(id, "saving");
+    try {
+      await this.client.updateMedia(id, fields);
+    } catch (error) {
+      if (error instanceof NetworkError || error.isRetryable || error.status === 401 || error.status === 403) {
+        this.retryMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, this.retryMs * 2));
+        this.timers.set(id, setTimeout(() => this.send(id), error.retryAfterSeconds ? error.retryAfterSeconds * 1000 : this.retryMs));
+        this.emit(id, "waiting", { code: error.code, message: error.message });
+        return;
+      }
+      if (error.status === 404) {
+        this.forget(id);
+        return;
+      }
+      // Refused (too long, say): keep the text in the field, stop resending it.
+      for (const field of Object.keys(fields)) {
+        if (same(this.pending[id]?.[field], fields[field])) delete this.pending[id][field];
+      }
+      this.persist();
+      this.emit(id, "failed", { code: error.code, message: error.message });
+      return;
+    }
+    this.retryMs = 0;
+    for (const [field, value] of Object.entries(fields)) {
+      if (same(this.pending[id]?.[field], value)) delete this.pending[id][field];
+    }
+    if (this.pending[id] && !Object.keys(this.pending[id]).length) delete this.pending[id];
+    this.persist();
+    this.emit(id, this.pending[id] ? "saving" : "saved");
+    if (this.pending[id]) this.send(id);
+  }
+}
+
 async function sha256Hex(file) {
   if (!globalThis.crypto || !crypto.subtle) return null; // not a secure context
   const digest = await crypto.subtle.digest("SHA-256", await file.arrayBuffer());
