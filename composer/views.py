@@ -33,7 +33,7 @@ def content_security_policy() -> str:
         storage.append("https://*.amazonaws.com")  # AWS: the bucket's own host
     connect = [*storage, _origin(settings.EVENTS_URL)]
     return CONTENT_SECURITY_POLICY.format(
-        media=" ".join(sorted(set(storage))) or "",
+        media=" ".join(sorted(set(storage))),
         connect=" ".join(sorted({origin for origin in connect if origin})),
     )
 

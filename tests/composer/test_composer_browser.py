@@ -55,7 +55,6 @@ def test_typed_text_reaches_the_server_within_5_s_and_survives_a_reload(composer
 
     page.get_by_label("Title").press_sequentially("Sunset over the bay")
     page.get_by_label("Body").press_sequentially("Taken from the ferry at 7pm.")
-    typed_at = time.monotonic()
 
     wait_for(
         lambda: (
@@ -65,7 +64,6 @@ def test_typed_text_reaches_the_server_within_5_s_and_survives_a_reload(composer
         timeout_seconds=5,
         message="the server did not have the text within 5 s",
     )
-    assert time.monotonic() - typed_at < 5
     wait_saved(page)
     assert status(page) == "Saved"
     assert page.locator("#title-count").inner_text() == "19/300"

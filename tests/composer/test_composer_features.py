@@ -3,7 +3,6 @@ waiting for media), revisions, the media tray, the polling fallback, ownership, 
 poster-client.js used on its own."""
 
 import io
-import json
 import re
 from datetime import timedelta
 
@@ -341,7 +340,6 @@ def test_poster_client_uploads_with_a_presigned_post_on_its_own(
         timeout_seconds=60,
     )
     assert any(k.startswith("uploads/") for k in stored_keys(localstack_storage))
-    assert json.loads(json.dumps(answer))  # plain data crossed from the page
 
 
 def test_edits_made_after_the_session_ended_wait_for_sign_in(composer):
@@ -397,3 +395,39 @@ def test_alt_text_typed_offline_survives_the_tab_and_is_saved_later(composer, tm
         )
     )
     expect(restored).to_have_attribute("data-edits", "saved")
+
+
+def test_link_flags_and_flair_are_edited_like_the_text(composer):
+    from poster.models import CommunityFlair
+
+    community = Community.objects.create(
+        name="news", title="News", allowed_kinds=["link"]
+    )
+    flair = CommunityFlair.objects.create(community=community, text="Local")
+    CommunityFlair.objects.create(community=community, text="Mods", is_mod_only=True)
+    composer.user()
+    page = composer.device()
+    draft_id = new_draft(page)
+    link = page.locator("input[type=url]")
+    expect(link).to_be_hidden()  # a text post has no link field
+
+    page.get_by_role("radio", name="Link").check()
+    expect(link).to_be_visible()
+    link.fill("https://example.com/harbour-reopens")
+    page.get_by_label("Community").fill("news")
+    page.get_by_label("Community").press("Tab")
+    flairs = page.get_by_label("Flair")
+    expect(flairs.locator("option")).to_have_count(2)  # none, and Local: not Mods
+    flairs.select_option(label="Local")
+    page.get_by_label("NSFW").check()
+    page.get_by_label("Spoiler").check()
+    wait_saved(page)
+
+    draft = stored(draft_id)
+    assert (draft.kind, draft.url, draft.community, draft.flair) == (
+        "link",
+        "https://example.com/harbour-reopens",
+        "news",
+        flair.id,
+    )
+    assert draft.is_nsfw and draft.is_spoiler

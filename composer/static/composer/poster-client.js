@@ -168,6 +168,26 @@ function same(a, b) {
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 30000;
 
+// The wait before retrying: the server's Retry-After, else doubling from 1 s to 30 s.
+function nextRetryMs(previousMs, retryAfterSeconds) {
+  if (retryAfterSeconds) return retryAfterSeconds * 1000;
+  return Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, previousMs * 2));
+}
+
+// The fields whose value differs from `before` to `after`, leaving out `skipped`'s.
+function changedFields(before, after, skipped) {
+  return Object.keys(after).filter(
+    (field) => !(field in skipped) && !same(before[field], after[field]),
+  );
+}
+
+// Forget the waiting values that `sent` stored; a value edited since stays waiting.
+function dropStored(pending, sent) {
+  for (const [field, value] of Object.entries(sent)) {
+    if (same(pending[field], value)) delete pending[field];
+  }
+}
+
 // Autosave of one draft. Call edit(field, value) on every change; listen for:
 //   "status"   detail {state, waiting}: state is saved, saving, offline, retrying,
 //              signed_out, conflict, invalid or closed; waiting counts edits not
@@ -367,15 +387,11 @@ export class DraftAutosave extends EventTarget {
     this.version = draft.version;
     this.newestSeenVersion = Math.max(this.newestSeenVersion, draft.version);
     this.server = { ...this.server, ...pick(draft) };
-    for (const [field, value] of Object.entries(fields)) {
-      if (same(this.pending[field], value)) delete this.pending[field];
-    }
+    dropStored(this.pending, fields);
     this.edits = Object.keys(this.pending).length ? Math.max(0, this.edits - editsSent) || 1 : 0;
     this.problem = null;
     this.retryMs = 0;
-    const theirs = Object.keys(this.server).filter(
-      (field) => !(field in fields) && !same(before[field], this.server[field]),
-    );
+    const theirs = changedFields(before, this.server, fields);
     if (theirs.length) this.emit("remote", { fields: theirs });
     if (draft.merged) this.emit("merged", { fields: theirs });
     this.emit("saved", { version: this.version });
@@ -407,7 +423,7 @@ export class DraftAutosave extends EventTarget {
 
   retryLater(seconds, problem) {
     this.problem = problem;
-    this.retryMs = seconds ? seconds * 1000 : Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, this.retryMs * 2));
+    this.retryMs = nextRetryMs(this.retryMs, seconds);
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.retryNow(), this.retryMs);
   }
@@ -422,9 +438,7 @@ export class DraftAutosave extends EventTarget {
       })),
     };
     this.newestSeenVersion = Math.max(this.newestSeenVersion, current.version);
-    const theirs = Object.keys(this.server).filter(
-      (field) => !(field in this.pending) && !same(before[field], this.server[field]),
-    );
+    const theirs = changedFields(before, this.server, this.pending);
     if (theirs.length) this.emit("remote", { fields: theirs });
     this.emit("conflict", this.conflict);
   }
@@ -466,9 +480,7 @@ export class DraftAutosave extends EventTarget {
   applyServerDraft(draft) {
     const before = this.server;
     const fresh = pick(draft);
-    const theirs = Object.keys(fresh).filter(
-      (field) => !(field in this.pending) && !same(before[field], fresh[field]),
-    );
+    const theirs = changedFields(before, fresh, this.pending);
     for (const field of Object.keys(fresh)) {
       if (!(field in this.pending)) this.server[field] = fresh[field];
     }
@@ -571,8 +583,8 @@ export class MediaEdits extends EventTarget {
       await this.client.updateMedia(id, fields);
     } catch (error) {
       if (error instanceof NetworkError || error.isRetryable || error.status === 401 || error.status === 403) {
-        this.retryMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, this.retryMs * 2));
-        this.timers.set(id, setTimeout(() => this.send(id), error.retryAfterSeconds ? error.retryAfterSeconds * 1000 : this.retryMs));
+        this.retryMs = nextRetryMs(this.retryMs, error.retryAfterSeconds);
+        this.timers.set(id, setTimeout(() => this.send(id), this.retryMs));
         this.emit(id, "waiting", { code: error.code, message: error.message });
         return;
       }
@@ -581,17 +593,13 @@ export class MediaEdits extends EventTarget {
         return;
       }
       // Refused (too long, say): keep the text in the field, stop resending it.
-      for (const field of Object.keys(fields)) {
-        if (same(this.pending[id]?.[field], fields[field])) delete this.pending[id][field];
-      }
+      dropStored(this.pending[id] || {}, fields);
       this.persist();
       this.emit(id, "failed", { code: error.code, message: error.message });
       return;
     }
     this.retryMs = 0;
-    for (const [field, value] of Object.entries(fields)) {
-      if (same(this.pending[id]?.[field], value)) delete this.pending[id][field];
-    }
+    dropStored(this.pending[id] || {}, fields);
     if (this.pending[id] && !Object.keys(this.pending[id]).length) delete this.pending[id];
     this.persist();
     this.emit(id, this.pending[id] ? "saving" : "saved");
