@@ -367,7 +367,10 @@ def test_edits_made_after_the_session_ended_wait_for_sign_in(composer):
     wait_saved(page)
 
 
-def test_alt_text_typed_offline_survives_the_tab_and_is_saved_later(composer, tmp_path):
+@pytest.mark.parametrize("tray_drawn", ["before_the_save", "after_the_save"])
+def test_alt_text_typed_offline_survives_the_tab_and_is_saved_later(
+    composer, tmp_path, tray_drawn
+):
     composer.user()
     page = composer.device()
     draft_id = new_draft(page)
@@ -384,16 +387,26 @@ def test_alt_text_typed_offline_survives_the_tab_and_is_saved_later(composer, tm
     context.set_offline(False)
     assert MediaAsset.objects.get(id=media_id).alt_text == ""
 
+    def alt_text_stored():
+        return (
+            MediaAsset.objects.get(id=media_id).alt_text == "Fishing boats at low tide"
+        )
+
     again = context.new_page()
+    held = []  # the draft's answer, held back so the start-up flush ends first
+    draft_url = f"**/api/v1/drafts/{draft_id}/"
+    if tray_drawn == "after_the_save":
+        again.route(draft_url, lambda route: held.append(route))
     again.goto(f"/compose/?draft={draft_id}")
+    if tray_drawn == "after_the_save":
+        wait_for(alt_text_stored)
+        while not held:
+            again.wait_for_timeout(50)
+        held[0].continue_()
     again.wait_for_selector("body[data-ready='true']")
     restored = again.locator("#media-tray li").first
     expect(restored.get_by_label("Alt text")).to_have_value("Fishing boats at low tide")
-    wait_for(
-        lambda: (
-            MediaAsset.objects.get(id=media_id).alt_text == "Fishing boats at low tide"
-        )
-    )
+    wait_for(alt_text_stored)
     expect(restored).to_have_attribute("data-edits", "saved")
 
 

@@ -375,6 +375,8 @@ function addTrayItem({ asset = null, upload = null, file = null }) {
     if ("alt_text" in waiting) $(".alt-text", element).value = waiting.alt_text;
     if ("caption" in waiting) $(".caption", element).value = waiting.caption;
     if (Object.keys(waiting).length) mediaEdits.send(asset.id);
+    // A save flushed at start-up may have ended before the tray was drawn.
+    else if (mediaEdits.stateFor(asset.id)) showMediaEdits(mediaEdits.stateFor(asset.id));
     showAsset(item, asset);
   }
   return item;

@@ -525,6 +525,8 @@ export class MediaEdits extends EventTarget {
     this.debounceMs = debounceMs;
     this.storageKey = "poster.media-edits";
     this.timers = new Map();
+    // The last state of each id, for a tray item drawn after its save ended.
+    this.states = new Map();
     this.retryMs = 0;
     try {
       this.pending = JSON.parse(storage.getItem(this.storageKey) || "{}") || {};
@@ -548,7 +550,13 @@ export class MediaEdits extends EventTarget {
   }
 
   emit(id, state, extra = {}) {
+    this.states.set(id, { id, state, ...extra });
     this.dispatchEvent(new CustomEvent("state", { detail: { id, state, ...extra } }));
+  }
+
+  // What the last `state` event said of `id`, or null.
+  stateFor(id) {
+    return this.states.get(id) || null;
   }
 
   // The values of `id` not yet stored (to show after a reload).
