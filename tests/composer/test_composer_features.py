@@ -221,6 +221,28 @@ def test_a_failed_upload_is_retried_and_a_held_one_cancelled(composer, tmp_path)
     )
 
 
+def test_a_late_answer_to_complete_does_not_undo_the_ready_event(composer, tmp_path):
+    composer.user()
+    page = composer.device()
+    new_draft(page)
+    held = []  # (route, the server's answer): delivered after the ready event
+
+    def hold_the_answer(route):
+        held.append((route, route.fetch()))
+
+    page.route("**/api/v1/media/*/complete/", hold_the_answer)
+    page.locator("#file-input").set_input_files(jpeg_file(tmp_path))
+    item = page.locator("#media-tray li").first
+    expect(item).to_have_attribute("data-thumbnail", "shown")
+    assert held and held[0][1].json()["status"] in ("uploaded", "processing")
+
+    with page.expect_response("**/api/v1/media/*/complete/"):
+        held[0][0].fulfill(response=held[0][1])
+    page.wait_for_timeout(500)  # the page handles the answer within a few ms
+    expect(item).to_have_attribute("data-status", "ready")
+    expect(item).to_have_attribute("data-thumbnail", "shown")
+
+
 def stored_keys_local(storage) -> int:
     return sum(
         1

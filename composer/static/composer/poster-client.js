@@ -760,6 +760,8 @@ export class MediaUpload extends EventTarget {
   // A media.status event, a polled media, or the answer to complete.
   applyStatus(data) {
     if (this.state === "cancelled") return;
+    const settled = ["ready", "failed"].includes(this.state);
+    if (settled && ["uploaded", "processing"].includes(data.status)) return; // stale
     this.asset = { ...this.asset, ...data };
     if (data.status === "ready") {
       this.set("ready");
