@@ -243,6 +243,44 @@ def test_a_late_answer_to_complete_does_not_undo_the_ready_event(composer, tmp_p
     expect(item).to_have_attribute("data-thumbnail", "shown")
 
 
+def test_a_late_read_of_the_media_does_not_undo_the_ready_event(
+    composer_without_worker, tmp_path
+):
+    composer = composer_without_worker
+    composer.user()
+    page = composer.device()
+    draft_id = new_draft(page)
+    page.locator("#file-input").set_input_files(jpeg_file(tmp_path))
+    item = page.locator("#media-tray li").first
+    expect(item).to_have_attribute("data-status", "uploaded")
+    media_id = item.get_attribute("data-key")
+
+    held = []  # (route, the server's answer): delivered after the ready event
+    page.route(
+        f"**/api/v1/media/{media_id}/",
+        lambda route: held.append((route, route.fetch())),
+    )
+    page.goto(f"/compose/?draft={draft_id}")
+    page.wait_for_selector("body[data-live-mode='live']")
+    while not held:
+        page.wait_for_timeout(50)
+    assert held[0][1].json()["status"] == "uploaded"
+    item = page.locator("#media-tray li").first
+    with start_worker(
+        celery_app,
+        pool="threads",
+        concurrency=1,
+        perform_ping_check=False,
+        queues=["celery", "media"],
+    ):
+        expect(item).to_have_attribute("data-thumbnail", "shown", timeout=60_000)
+
+    with page.expect_response(f"**/api/v1/media/{media_id}/"):
+        held[0][0].fulfill(response=held[0][1])
+    page.wait_for_timeout(500)  # the page handles the answer within a few ms
+    expect(item).to_have_attribute("data-status", "ready")
+
+
 def stored_keys_local(storage) -> int:
     return sum(
         1

@@ -471,12 +471,17 @@ function watchMedia(item) {
   });
 }
 
+const SETTLED = ["ready", "failed"];
+
 async function refreshTrayDetails() {
   // The draft lists its media without variants: read each one's detail once.
   for (const item of tray.values()) {
     if (!item.asset || item.upload) continue;
     try {
-      showAsset(item, await client.media(item.asset.id));
+      const fresh = await client.media(item.asset.id);
+      // A media.status event may have settled it while this read was on its way.
+      const isStale = SETTLED.includes(item.element.dataset.status) && !SETTLED.includes(fresh.status);
+      if (!isStale) showAsset(item, fresh);
     } catch (error) {
       $(".media-error", item.element).textContent = `${error.code}: ${error.message}`;
     }
