@@ -36,6 +36,29 @@ def png_bytes(color: str, size=(300, 200)) -> bytes:
     return buffer.getvalue()
 
 
+def a_worker_starting_late():
+    """A real worker for a test whose uploads waited without one."""
+    return start_worker(
+        celery_app,
+        pool="threads",
+        concurrency=1,
+        perform_ping_check=False,
+        queues=["celery", "media"],
+    )
+
+
+def draft_with_one_upload(composer, tmp_path, attribute: str, value: str):
+    """A new draft of a new user's, one JPEG picked, its tray item showing `attribute`
+    = `value`: (page, draft id, item, media id)."""
+    composer.user()
+    page = composer.device()
+    draft_id = new_draft(page)
+    page.locator("#file-input").set_input_files(jpeg_file(tmp_path))
+    item = page.locator("#media-tray li").first
+    expect(item).to_have_attribute(attribute, value)
+    return page, draft_id, item, item.get_attribute("data-key")
+
+
 def upload_two_images(page, tmp_path):
     first = jpeg_file(tmp_path, "first.jpg", (640, 480))
     second = jpeg_file(tmp_path, "second.jpg", (480, 640))
@@ -128,13 +151,7 @@ def test_a_post_waiting_for_its_image_is_published_by_the_ready_event(
     expect(page.locator("#publish-state")).to_contain_text("pending_media")
     assert Post.objects.get(source_draft_id=draft_id).status == "pending_media"
 
-    with start_worker(
-        celery_app,
-        pool="threads",
-        concurrency=1,
-        perform_ping_check=False,
-        queues=["celery", "media"],
-    ):
+    with a_worker_starting_late():
         expect(page.locator("#post-heading")).to_be_visible(timeout=60_000)
         expect(page.locator("#post img.post-image")).to_be_visible()
     assert Post.objects.get(source_draft_id=draft_id).status == "published"
@@ -246,14 +263,9 @@ def test_a_late_answer_to_complete_does_not_undo_the_ready_event(composer, tmp_p
 def test_a_late_read_of_the_media_does_not_undo_the_ready_event(
     composer_without_worker, tmp_path
 ):
-    composer = composer_without_worker
-    composer.user()
-    page = composer.device()
-    draft_id = new_draft(page)
-    page.locator("#file-input").set_input_files(jpeg_file(tmp_path))
-    item = page.locator("#media-tray li").first
-    expect(item).to_have_attribute("data-status", "uploaded")
-    media_id = item.get_attribute("data-key")
+    page, draft_id, item, media_id = draft_with_one_upload(
+        composer_without_worker, tmp_path, "data-status", "uploaded"
+    )
 
     held = []  # (route, the server's answer): delivered after the ready event
     page.route(
@@ -266,13 +278,7 @@ def test_a_late_read_of_the_media_does_not_undo_the_ready_event(
         page.wait_for_timeout(50)
     assert held[0][1].json()["status"] == "uploaded"
     item = page.locator("#media-tray li").first
-    with start_worker(
-        celery_app,
-        pool="threads",
-        concurrency=1,
-        perform_ping_check=False,
-        queues=["celery", "media"],
-    ):
+    with a_worker_starting_late():
         expect(item).to_have_attribute("data-thumbnail", "shown", timeout=60_000)
 
     with page.expect_response(f"**/api/v1/media/{media_id}/"):
@@ -431,13 +437,9 @@ def test_edits_made_after_the_session_ended_wait_for_sign_in(composer):
 def test_alt_text_typed_offline_survives_the_tab_and_is_saved_later(
     composer, tmp_path, tray_drawn
 ):
-    composer.user()
-    page = composer.device()
-    draft_id = new_draft(page)
-    page.locator("#file-input").set_input_files(jpeg_file(tmp_path))
-    item = page.locator("#media-tray li").first
-    expect(item).to_have_attribute("data-thumbnail", "shown")
-    media_id = item.get_attribute("data-key")
+    page, draft_id, item, media_id = draft_with_one_upload(
+        composer, tmp_path, "data-thumbnail", "shown"
+    )
     context = page.context
 
     context.set_offline(True)
