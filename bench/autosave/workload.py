@@ -5,11 +5,10 @@ is read back, and one whose stored version or text differs is a lost write.
 """
 
 import asyncio
-import functools
 import random
 from dataclasses import dataclass
 
-from bench.harness.loadgen import Connection, Phase, Recorder, Response, request_json
+from bench.harness.loadgen import Phase, Response, request_json
 
 DRAFTS_PATH = "/api/v1/drafts/"
 BASELINE_PATH = "/bench/baseline/"
@@ -57,24 +56,20 @@ def outcome(response: Response) -> str:
     return f"http {response.status}"
 
 
-class Drafts:
-    """The drafts API as the bench user, on server.Server or profile.InProcess."""
+async def drafts_phase(target, count: int, seed: int, client, per_draft=1, **options):
+    """A `Phase` on `count` new drafts of the bench user (on server.Server or
+    profile.InProcess), `per_draft` clients `client(recorder, connect, draft, seed,
+    **options)` on each, which open keep-alive connections of their own."""
+    connection, drafts = target.connect(), []
+    for number in range(seed, seed + count):
+        payload = {"title": f"Bench draft {number}", "body": Typing(number).text}
+        created = await request_json(connection, "POST", DRAFTS_PATH, payload, 201)
+        drafts.append(Draft(created["id"], created["version"], **payload))
+    await connection.close()
 
-    def __init__(self, target) -> None:
-        self.target = target
-
-    async def create(self, count: int, *, seed: int) -> list[Draft]:
-        connection, drafts = self.target.connect(), []
-        for number in range(seed, seed + count):
-            payload = {"title": f"Bench draft {number}", "body": Typing(number).text}
-            created = await request_json(connection, "POST", DRAFTS_PATH, payload, 201)
-            drafts.append(Draft(created["id"], created["version"], **payload))
-        await connection.close()
-        return drafts
-
-    async def mismatches(self, drafts: list[Draft]) -> int:
+    async def mismatches() -> int:
         """Drafts whose stored version, body or title differ from the last accepted."""
-        connection, wrong = self.target.connect(), 0
+        connection, wrong = target.connect(), 0
         for draft in drafts:
             stored = await request_json(connection, "GET", f"{DRAFTS_PATH}{draft.id}/")
             believed = (draft.version, draft.body, draft.title)
@@ -82,35 +77,18 @@ class Drafts:
         await connection.close()
         return wrong
 
-    def phase(
-        self, drafts: list[Draft], client, per_draft: int = 1, **options
-    ) -> Phase:
-        """Run `client(recorder, connection, draft, seed, **options)`, `per_draft`
-        of them on each draft, each on a keep-alive connection of its own."""
-
-        async def run(recorder: Recorder, draft: Draft, seed: int) -> None:
-            connection = self.target.connect()
-            await client(recorder, connection, draft, seed, **options)
-            await connection.close()
-
-        return Phase(
-            lambda recorder: [
-                run(recorder, draft, 1000 * index + copy)
-                for index, draft in enumerate(drafts)
-                for copy in range(per_draft)
-            ],
-            functools.partial(self.mismatches, drafts),
-        )
+    return Phase(
+        lambda recorder: [
+            client(recorder, target.connect, draft, 1000 * index + copy, **options)
+            for index, draft in enumerate(drafts)
+            for copy in range(per_draft)
+        ],
+        mismatches,
+    )
 
 
 async def saver(
-    recorder: Recorder,
-    connection: Connection,
-    draft: Draft,
-    seed: int,
-    *,
-    to: str = "autosave",
-    interval: float | None = None,
+    recorder, connect, draft: Draft, seed: int, *, to="autosave", interval=None
 ) -> None:
     """Save the growing body, back to back or once every `interval` seconds as an
     editor's timer does: POSTed to the baseline view, or PATCHed to autosave with
@@ -119,6 +97,7 @@ async def saver(
     draft, and `draft` holds the pair's newest accepted write."""
     typing, version, baseline = Typing(seed), draft.version, to == "baseline"
     path = f"{BASELINE_PATH if baseline else DRAFTS_PATH}{draft.id}/"
+    connection = connect()
     async for due in recorder.ticks(interval, seed):
         text = typing.advance()
         request = ("POST" if baseline else "PATCH", path, {"body": text})
@@ -130,28 +109,26 @@ async def saver(
             version = etag_version(response)  # a 412 tags the current version
             if response.status == 200 and version > draft.version:
                 draft.version, draft.body = version, text
+    await connection.close()
 
 
-async def merge_pair(
-    recorder: Recorder, connection: Connection, draft: Draft, seed: int, *, other
-) -> None:
-    """Body (on `connection`) and title (on `other()`) saved at once on the same
+async def merge_pair(recorder, connect, draft: Draft, seed: int) -> None:
+    """Body and title saved at once, each on a connection of its own, on the same
     base version: every other request merges."""
-    connections, typing = (connection, other()), Typing(seed)
+    connections, typing = (connect(), connect()), Typing(seed)
     path, number = f"{DRAFTS_PATH}{draft.id}/", 0
     async for _ in recorder.ticks(None, seed):
         number += 1
         changes = {"body": typing.advance(), "title": f"Title {seed} round {number}"}
         requests = [("PATCH", path, {name: value}) for name, value in changes.items()]
         headers = {"If-Match": f'"{draft.version}"'}
+        sends = zip(connections, requests, strict=True)
         responses = await asyncio.gather(
-            *(
-                recorder.timed(each, request, outcome, headers=headers)
-                for each, request in zip(connections, requests, strict=True)
-            )
+            *(recorder.timed(*send, outcome, headers=headers) for send in sends)
         )
         for response, (name, value) in zip(responses, changes.items(), strict=True):
             if response is not None and response.status == 200:
                 setattr(draft, name, value)
                 draft.version = max(draft.version, etag_version(response))
-    await connections[1].close()
+    for connection in connections:
+        await connection.close()

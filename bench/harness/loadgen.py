@@ -9,9 +9,9 @@ import json
 import os
 import random
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.harness.report import combine
@@ -41,10 +41,8 @@ class Connection:
     ) -> Response:
         """Send one request and read its answer; raise on timeout or reset."""
         try:
-            return await asyncio.wait_for(
-                self._exchange(method, path, body, headers or {}),
-                REQUEST_TIMEOUT_SECONDS,
-            )
+            async with asyncio.timeout(REQUEST_TIMEOUT_SECONDS):
+                return await self._exchange(method, path, body, headers or {})
         except BaseException:
             await self.close()
             raise
@@ -90,18 +88,17 @@ async def request_json(
     return json.loads(response.body)
 
 
-@dataclass
 class Recorder:
     """A slice's clock: `warmup` seconds unrecorded, then `seconds` recorded. A request
-    counts when it finishes inside that window, filed under its outcome."""
+    counts when it finishes inside that window, filed under its outcome. `interleave`
+    adds the window's CPU seconds by role and the lost writes seen after it."""
 
-    warmup: float
-    seconds: float
-    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-
-    def __post_init__(self) -> None:
-        self.begin = time.perf_counter() + self.warmup
-        self.end = self.begin + self.seconds
+    def __init__(self, warmup: float, seconds: float) -> None:
+        self.begin = time.perf_counter() + warmup
+        self.end, self.seconds = self.begin + seconds, seconds
+        self.latencies: dict[str, list[float]] = defaultdict(list)
+        self.cpu: Counter[str] = Counter()
+        self.lost_writes = 0
 
     async def ticks(self, interval: float | None, seed: int) -> AsyncIterator:
         """Until the window ends: at once (yields None), or every `interval` seconds
@@ -115,33 +112,22 @@ class Recorder:
             due += interval or 0
 
     async def timed(
-        self,
-        connection: Connection,
-        request: tuple[str, str, dict],
-        outcome: Callable[[Response], str],
-        *,
-        headers: dict | None = None,
-        due: float | None = None,
+        self, connection, request: tuple, outcome: Callable, *, headers=None, due=None
     ) -> Response | None:
-        """Send `(method, path, payload)`; file its latency under its outcome, from
-        when it was `due` if given. None on a connection error, filed as such."""
+        """Send `(method, path, payload)`; file its latency under `outcome(response)`,
+        from when it was `due` if given. None on a connection error, filed as such."""
         method, path, payload = request
         body = json.dumps(payload).encode()
         started = time.perf_counter() if due is None else due
         try:
-            response = await connection.request(
-                method, path, body=body, headers=headers
-            )
+            answer = await connection.request(method, path, body=body, headers=headers)
+            filed = outcome(answer)
         except (OSError, TimeoutError, asyncio.IncompleteReadError) as error:
-            self._record(f"error {type(error).__name__}", started)
-            return None
-        self._record(outcome(response), started)
-        return response
-
-    def _record(self, outcome: str, started: float) -> None:
+            answer, filed = None, f"error {type(error).__name__}"
         finished = time.perf_counter()
         if self.begin <= finished <= self.end:
-            self.latencies[outcome].append(finished - started)
+            self.latencies[filed].append(finished - started)
+        return answer
 
 
 @dataclass
@@ -150,12 +136,18 @@ class Phase:
     lost_writes: Callable[[], Awaitable[int]]
 
 
-def _cpu_seconds(server_pid: int, database: str) -> dict[int, tuple[str, float]]:
-    """pid: (role, CPU seconds so far) of gunicorn and `database`'s backends."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+def _cpu_seconds(server_pid: int, database: str) -> dict[tuple[str, int], float]:
+    """CPU seconds so far, keyed by (role, pid): gunicorn's processes, `database`'s
+    PostgreSQL backends and this load generator; ("busy" | "total", 0): the machine's
+    jiffies since boot; ("wall", 0): the clock."""
+    machine = [float(value) for value in Path("/proc/stat").read_text().split()[1:9]]
+    found = {
+        ("loadgen", 0): time.process_time(),
+        ("wall", 0): time.perf_counter(),
+        ("busy", 0): sum(machine) - machine[3] - machine[4],  # less idle and iowait
+        ("total", 0): sum(machine),
+    }
+    for entry in Path("/proc").glob("[0-9]*"):
         try:
             stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             command = (entry / "cmdline").read_bytes()
@@ -167,63 +159,32 @@ def _cpu_seconds(server_pid: int, database: str) -> dict[int, tuple[str, float]]
             role = "postgres"
         else:
             continue
-        found[int(entry.name)] = role, (int(stat[11]) + int(stat[12])) / CLOCK_TICKS
+        found[role, int(entry.name)] = (int(stat[11]) + int(stat[12])) / CLOCK_TICKS
     return found
-
-
-def _machine_jiffies() -> tuple[float, float]:
-    """(busy, total) since boot, from the first line of /proc/stat."""
-    counters = [float(value) for value in Path("/proc/stat").read_text().split()[1:9]]
-    return sum(counters) - counters[3] - counters[4], sum(counters)  # less idle, iowait
-
-
-async def _measure_cpu(recorder: Recorder, server_pid: int, database: str) -> dict:
-    """Cores used in the recorded window by this load generator, gunicorn, PostgreSQL
-    and the whole machine: did the load generator starve the server, did something
-    else run meanwhile, and what a request costs, steadier than req/s."""
-    await asyncio.sleep(max(0.0, recorder.begin - time.perf_counter()))
-    own_before, wall_before = time.process_time(), time.perf_counter()
-    busy_before, total_before = _machine_jiffies()
-    before = _cpu_seconds(server_pid, database)
-    await asyncio.sleep(max(0.0, recorder.end - time.perf_counter()))
-    busy_after, total_after = _machine_jiffies()
-    after = _cpu_seconds(server_pid, database)
-    wall = time.perf_counter() - wall_before
-    used = dict.fromkeys(("gunicorn", "postgres"), 0.0)
-    for pid, (role, seconds) in after.items():
-        used[role] += seconds - before.get(pid, (role, 0.0))[1]
-    busy = (busy_after - busy_before) / max(1.0, total_after - total_before)
-    return {
-        "loadgen_cpu_cores": round((time.process_time() - own_before) / wall, 2),
-        "gunicorn_cpu_cores": round(used["gunicorn"] / wall, 2),
-        "postgres_cpu_cores": round(used["postgres"] / wall, 2),
-        "machine_busy_pct": round(100 * busy, 1),
-    }
 
 
 async def interleave(phases: dict[str, Phase], server, rounds: int) -> dict:
     """Run `phases` once per round, in order, so that load from anything else on the
-    machine weighs on all alike: `--warmup / rounds` seconds unrecorded, then
-    `--seconds / rounds` recorded, each slice; each phase's figures over its slices."""
+    machine weighs on all alike: each slice `--warmup / rounds` seconds unrecorded,
+    then `--seconds / rounds` recorded, metering CPU (did the load generator starve
+    the server, did anything else run, what a request costs); figures per phase."""
     warmup = server.arguments.warmup / rounds
     seconds = server.arguments.seconds / rounds
-    slices: dict[str, list[dict]] = {name: [] for name in phases}
+    slices: dict[str, list[Recorder]] = {name: [] for name in phases}
     for number in range(1, rounds + 1):
         for name, phase in phases.items():
             await asyncio.to_thread(server.vacuum)
             label = f" round {number}/{rounds}" if rounds > 1 else ""
             print(f"{name}{label}: {warmup:g} s warm-up, {seconds:g} s", flush=True)
             recorder = Recorder(warmup, seconds)
-            database = server.arguments.database
-            cpu = asyncio.create_task(_measure_cpu(recorder, server.pid, database))
             running = asyncio.gather(*phase.clients(recorder))
-            await asyncio.wait_for(running, warmup + seconds + 30)
-            slices[name].append(
-                {
-                    "latencies": dict(recorder.latencies),
-                    "seconds": seconds,
-                    "cpu": await cpu,
-                    "lost_writes": await phase.lost_writes(),
-                }
-            )
+            cpu = []
+            for moment in (recorder.begin, recorder.end):
+                await asyncio.sleep(max(0.0, moment - time.perf_counter()))
+                cpu.append(_cpu_seconds(server.pid, server.arguments.database))
+            await asyncio.wait_for(running, 30)
+            for (role, pid), value in cpu[1].items():
+                recorder.cpu[role] += value - cpu[0].get((role, pid), 0.0)  # 0 if new
+            recorder.lost_writes = await phase.lost_writes()
+            slices[name].append(recorder)
     return {name: combine(parts) for name, parts in slices.items()}

@@ -2,6 +2,8 @@
 Every ratio compares two phases of one run, which shared the machine's mood."""
 
 import json
+import operator
+from collections import Counter
 from pathlib import Path
 
 ROLES = ("gunicorn", "postgres")
@@ -25,12 +27,14 @@ def summarize(latencies: list[float], seconds: float) -> dict:
     }
 
 
-def combine(slices: list[dict]) -> dict:
-    """A phase's figures over its slices: latencies pooled, CPU time-weighted."""
-    seconds = sum(part["seconds"] for part in slices)
+def combine(slices: list) -> dict:
+    """A phase's figures over its slices (loadgen.Recorder): latencies pooled, CPU
+    seconds summed over the recorded windows' wall time."""
+    seconds, cpu = sum(part.seconds for part in slices), Counter()
     by_outcome: dict[str, list[float]] = {}
     for part in slices:
-        for outcome, values in part["latencies"].items():
+        cpu.update(part.cpu)
+        for outcome, values in part.latencies.items():
             by_outcome.setdefault(outcome, []).extend(values)
     every = [value for values in by_outcome.values() for value in values]
     return {
@@ -40,49 +44,39 @@ def combine(slices: list[dict]) -> dict:
             for outcome, values in sorted(by_outcome.items())
         },
         "round_rps": [
-            round(sum(map(len, part["latencies"].values())) / part["seconds"], 1)
+            round(sum(map(len, part.latencies.values())) / part.seconds, 1)
             for part in slices
         ],
-        "lost_writes": sum(part["lost_writes"] for part in slices),
+        "lost_writes": sum(part.lost_writes for part in slices),
         **{
-            name: round(
-                sum(part["cpu"][name] * part["seconds"] for part in slices) / seconds, 2
-            )
-            for name in slices[0]["cpu"]
+            f"{role}_cpu_cores": round(cpu[role] / cpu["wall"], 2)
+            for role in ("loadgen", *ROLES)
         },
+        "machine_busy_pct": round(100 * cpu["busy"] / max(1.0, cpu["total"]), 1),
     }
 
 
-def cpu_ms_per_request(phase: dict, role: str) -> float:
-    """CPU milliseconds `role` ("gunicorn", "postgres") spent per request served."""
-    rps = phase["all"]["rps"]
-    return 1000 * phase[f"{role}_cpu_cores"] / rps if rps else 0.0
+def cpu_ms_per_request(phase: dict) -> dict[str, float]:
+    """CPU milliseconds gunicorn and PostgreSQL spent per request served."""
+    rps = phase["all"]["rps"] or float("inf")  # none served: 0.0
+    return {role: 1000 * phase[f"{role}_cpu_cores"] / rps for role in ROLES}
 
 
 def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     return round(numerator / denominator, 3) if numerator and denominator else None
 
 
-def judge(
-    name: str,
-    phase: dict,
-    baseline: dict,
-    *,
-    min_throughput_ratio: float | None = None,
-    max_p99_ratio: float | None = None,
-) -> dict:
+def judge(name: str, phase: dict, baseline: dict, *, target: str = "") -> dict:
     """`phase` over `baseline`: throughput (overall and per round), CPU cost and p99
-    ratios, and whether the target given is met; printed on one line."""
-    cost = [
-        sum(cpu_ms_per_request(each, role) for role in ROLES)
-        for each in (phase, baseline)
-    ]
+    ratios, printed on one line, and whether `target` ("throughput >= 0.75",
+    "p99 <= 1.25": the ratio's bound) is met."""
+    costs = [sum(cpu_ms_per_request(each).values()) for each in (baseline, phase)]
     rounds = zip(phase["round_rps"], baseline["round_rps"], strict=True)
     p99s = phase["all"]["p99_ms"], baseline["all"]["p99_ms"]
     figures = {
         "throughput_ratio": _ratio(phase["all"]["rps"], baseline["all"]["rps"]),
         "round_ratios": [_ratio(ours, theirs) for ours, theirs in rounds],
-        "cpu_cost_ratio": _ratio(cost[1], cost[0]),
+        "cpu_cost_ratio": _ratio(*costs),
         "p99_ratio": _ratio(*p99s),
     }
     per_round = ", ".join(f"{each or 0:.2f}x" for each in figures["round_ratios"])
@@ -91,14 +85,12 @@ def judge(
         f"(rounds {per_round}), CPU cost {figures['cpu_cost_ratio'] or 0:.2f}x, "
         f"p99 {p99s[0]} / {p99s[1]} ms = {figures['p99_ratio'] or 0:.2f}x"
     )
-    if min_throughput_ratio is not None:
-        figures["is_met"] = (figures["throughput_ratio"] or 0) >= min_throughput_ratio
-        line += f"; target throughput >= {min_throughput_ratio}x"
-    if max_p99_ratio is not None:
-        figures["is_met"] = (figures["p99_ratio"] or float("inf")) <= max_p99_ratio
-        line += f"; target p99 <= {max_p99_ratio}x"
-    if "is_met" in figures:
-        line += ": met" if figures["is_met"] else ": MISSED"
+    if target:
+        figure, relation, bound = target.split()
+        ratio = figures[f"{figure}_ratio"]  # None (no requests) misses either target
+        compare = operator.ge if relation == ">=" else operator.le
+        figures["is_met"] = ratio is not None and compare(ratio, float(bound))
+        line += f"; target {target}x: {'met' if figures['is_met'] else 'MISSED'}"
     print(line)
     return figures
 
@@ -116,23 +108,22 @@ def table(results: dict, server: dict) -> None:
         f"{'p99 ms':>9}{'lost':>6}  CPU ms/req: app db  cores: loadgen other"
     )
     for name, phase in results.items():
-        app, db = (cpu_ms_per_request(phase, role) for role in ROLES)
+        app, db = cpu_ms_per_request(phase).values()
         busy = phase["machine_busy_pct"] / 100 * server["cpu_count"]
         loadgen = phase["loadgen_cpu_cores"]
         ours = loadgen + sum(phase[f"{role}_cpu_cores"] for role in ROLES)
-        tail = (
-            f"{phase['lost_writes']:>6}{app:>16.2f}{db:>5.2f}"
-            f"{loadgen:>17.2f}{max(0.0, busy - ours):>6.2f}"
+        print(
+            f"{name:<20}{_row('all', phase['all'])}{phase['lost_writes']:>6}"
+            f"{app:>16.2f}{db:>5.2f}{loadgen:>17.2f}{max(0.0, busy - ours):>6.2f}"
         )
-        rows = [("all", phase["all"])]
         if len(phase["by_outcome"]) > 1:
-            rows += list(phase["by_outcome"].items())
-        for index, (outcome, row) in enumerate(rows):
-            p50, p99 = row["p50_ms"] or 0.0, row["p99_ms"] or 0.0
-            print(
-                f"{name if index == 0 else '':<20}{outcome:<12}{row['requests']:>9}"
-                f"{row['rps']:>9.1f}{p50:>9.2f}{p99:>9.2f}{tail if index == 0 else ''}"
-            )
+            for outcome, row in phase["by_outcome"].items():
+                print(f"{'':<20}{_row(outcome, row)}")
+
+
+def _row(outcome: str, row: dict) -> str:
+    p50, p99 = row["p50_ms"] or 0.0, row["p99_ms"] or 0.0
+    return f"{outcome:<12}{row['requests']:>9}{row['rps']:>9.1f}{p50:>9.2f}{p99:>9.2f}"
 
 
 def write(name: str, document: dict) -> None:

@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -27,6 +26,7 @@ import redis
 from psycopg import sql
 
 from bench.harness import loadgen, report
+from scripts.run import child_commands, manage, stop_all
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE_URL, BROKER_URL = "redis://127.0.0.1:6379/13", "redis://127.0.0.1:6379/14"
@@ -41,6 +41,8 @@ OPTIONS = (  # flag, type, default, help
     ("--threads", int, 4, "threads per process"),
     ("--admin-url", str, "postgres://postgres@127.0.0.1:5432/postgres", "to create it"),
 )
+GUNICORN_OPTIONS = ("--keep-alive=30", "--backlog=256", "--log-level=warning")
+THROTTLED = ("DEFAULT", "AUTOSAVE", "LEASES", "PUBLISH")  # scopes, far above any load
 DESCRIBED = ("worker_class", "workers", "threads", "clients", "rounds", "warmup")
 
 
@@ -51,7 +53,6 @@ class Server:
     arguments: argparse.Namespace
     environment: dict
     token: str
-    tables: tuple[str, ...]
     pid: int = 0
     port: int = 0
     notes: dict = field(default_factory=dict)  # more for the verdict and the file
@@ -64,31 +65,18 @@ class Server:
         return loadgen.Connection(self.port, loadgen.api_headers(token or self.token))
 
     def vacuum(self) -> None:
-        """Start a slice on vacuumed tables: the local server runs no autovacuum."""
+        """Start a slice on a vacuumed database: the local server runs no autovacuum."""
         url = self.environment["DATABASE_URL"]
         with psycopg.connect(url, autocommit=True) as connection:
-            connection.execute(f"VACUUM ANALYZE {', '.join(self.tables)}")  # constants
+            connection.execute("VACUUM ANALYZE")
 
-    def call(self, function: str, **arguments) -> object:
-        """`module.function(**arguments)` in the server's environment (`manage.py
-        shell`); its value comes back through JSON."""
-        module = function.rsplit(".", 1)[0]
-        code = f"import json, {module}; print(json.dumps({function}(**{arguments!r})))"
-        printed = _manage(self.environment, "shell", "--no-imports", "-c", code)
+    def call(self, function: Callable, **arguments) -> object:
+        """`function(**arguments)` in the server's environment (`manage.py shell`);
+        its value comes back through JSON."""
+        call = f"{function.__name__}(**{arguments!r})"
+        code = f"import json, {function.__module__} as m; print(json.dumps(m.{call}))"
+        printed = manage(self.environment, "shell", "--no-imports", "-c", code)
         return json.loads(printed.splitlines()[-1])
-
-
-def _manage(environment: dict, *arguments: str, capture: bool = True) -> str:
-    completed = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "manage.py"), *arguments],
-        cwd=REPO_ROOT,
-        env=environment,
-        check=True,
-        stdout=subprocess.PIPE if capture else None,
-        text=True,
-        timeout=900,
-    )
-    return (completed.stdout or "").strip()
 
 
 def database_url(admin_url: str, name: str) -> str:
@@ -121,19 +109,14 @@ def _prepared(arguments: argparse.Namespace, settings: dict) -> Iterator[dict]:
     database_recreate(arguments.admin_url, arguments.database)
     try:
         with tempfile.TemporaryDirectory(prefix="poster-bench-") as var_dir:
-            path = filter(None, [str(REPO_ROOT), os.getenv("PYTHONPATH")])
             environment = {
                 **os.environ,
                 "DJANGO_SETTINGS_MODULE": "bench.harness.settings",
-                "PYTHONPATH": os.pathsep.join(path),
                 "DATABASE_URL": database_url(arguments.admin_url, arguments.database),
                 "CONN_MAX_AGE": "600",
                 "CELERY_BROKER_URL": BROKER_URL,
                 "CACHE_URL": CACHE_URL,
-                **{
-                    f"THROTTLE_{scope}": "100000/s"
-                    for scope in ("DEFAULT", "AUTOSAVE", "LEASES", "PUBLISH")
-                },
+                **{f"THROTTLE_{scope}": "100000/s" for scope in THROTTLED},
                 "SECRET_KEY": secrets.token_urlsafe(50),
                 "DEBUG": "false",
                 "LOG_LEVEL": "WARNING",
@@ -141,7 +124,7 @@ def _prepared(arguments: argparse.Namespace, settings: dict) -> Iterator[dict]:
                 "POSTER_VAR_DIR": var_dir,
                 **settings,
             }
-            _manage(environment, "migrate", "--noinput", "--verbosity=0")
+            manage(environment, "migrate", "--noinput", "--verbosity=0")
             yield environment
     finally:
         database_recreate(arguments.admin_url, arguments.database, create=False)
@@ -151,22 +134,19 @@ def _prepared(arguments: argparse.Namespace, settings: dict) -> Iterator[dict]:
 def gunicorn_serving(
     arguments: argparse.Namespace, environment: dict, *, log_path: Path
 ) -> Iterator[tuple[subprocess.Popen, int]]:
-    """gunicorn (`arguments.worker_class`, `.workers`, `.threads`) on a free port,
-    ready: (its process, its port). Its log's tail on failure; its process group
-    stopped on exit."""
+    """`make run`'s gunicorn command (scripts/run.py) with `arguments.workers`,
+    `.threads` and `.worker_class`, on a free port, ready: (its process, its port).
+    Its log's tail on failure; stopped as `make run` stops it on exit."""
     port = free_port()
-    command = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "config.wsgi:application",
-        f"--bind=127.0.0.1:{port}",
-        f"--worker-class={arguments.worker_class}",
-        f"--workers={arguments.workers}",
-        f"--threads={arguments.threads}",
-        "--keep-alive=30",
-        "--backlog=256",
-        "--graceful-timeout=5",
-        "--log-level=warning",
-    ]
+    environment = environment | {
+        "BIND_HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": str(arguments.workers),
+        "WEB_THREADS": str(arguments.threads),
+    }
+    # gunicorn takes the last of each option: this worker class over make run's.
+    command = [*child_commands(environment)["web"], *GUNICORN_OPTIONS]
+    command.append(f"--worker-class={arguments.worker_class}")
     with log_path.open("w") as log:
         process = subprocess.Popen(
             command,
@@ -189,13 +169,7 @@ def gunicorn_serving(
         print(f"gunicorn's log:\n{log_path.read_text()[-3000:]}", file=sys.stderr)
         raise
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_all({"web": process})
 
 
 def run(
@@ -204,7 +178,6 @@ def run(
     name: str,
     phases: tuple[str, ...],
     database: str,
-    tables: tuple[str, ...],
     drive: Callable[[Server], Awaitable[dict]],
     verdict: Callable[[dict, dict], dict],
     settings: dict | None = None,
@@ -221,13 +194,12 @@ def run(
     if arguments.database in ("test", "test_test"):
         parser.error("the test suites use that database")
     with _prepared(arguments, settings or {}) as environment:
-        token = _manage(environment, "create_api_user", "bench")
-        server = Server(arguments, environment, token, tables)
-        if arguments.profile:  # in the server's environment, its output shown
-            call = f"main('bench.{name}.run', {vars(arguments)!r}, {token!r})"
-            code = f"from bench.harness.profile import main; {call}"
-            _manage(environment, "shell", "--no-imports", "-c", code, capture=False)
-            return
+        token = manage(environment, "create_api_user", "bench")
+        if arguments.profile:  # in this process, through poster's WSGI app
+            from bench.harness import profile  # imports Django, and Server from here
+
+            return profile.main(drive, arguments, environment, token)
+        server = Server(arguments, environment, token)
         log_path = Path(environment["POSTER_VAR_DIR"]) / "gunicorn.log"
         with gunicorn_serving(arguments, environment, log_path=log_path) as served:
             server.pid, server.port = served[0].pid, served[1]

@@ -7,7 +7,7 @@ of `--clients` clients each (workload.py): the baseline (bench/autosave), leases
 (the headline: a presigned POST) and lease_put (with a SHA-256: a presigned PUT).
 Target: leases >= 0.7x the baseline's req/s. The S3 endpoint is a loopback port
 that refuses connections, so a lease that called S3 would fail ("http 5xx").
-presign.py first times presigning alone. Writes var/bench/leases.json.
+Presigning alone is timed in-process first. Writes var/bench/leases.json.
 """
 
 import argparse
@@ -17,12 +17,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # make `bench` importable
 
-from bench.autosave.workload import Drafts, saver  # noqa: E402
+from bench.autosave.workload import drafts_phase, saver  # noqa: E402
 from bench.harness import report, server  # noqa: E402
 from bench.leases import workload  # noqa: E402
 
 LEASE_PHASES = {"leases": "POST", "lease_put": "PUT"}  # name: presigned method
-HEADLINE, MIN_THROUGHPUT_RATIO = "leases", 0.7
+HEADLINE, TARGET = "leases", "throughput >= 0.7"
 MAX_LEASES_PER_SECOND = 1500  # all clients together, a generous bound
 
 
@@ -30,29 +30,26 @@ async def drive(target: server.Server) -> dict:
     arguments, clients = target.arguments, target.arguments.clients
     calls = arguments.presign_calls
     print(f"presigning alone: {calls} calls of each kind", flush=True)
-    target.notes["presign"] = target.call("bench.leases.presign.measure", calls=calls)
-    per_phase = max(  # leases a phase may take, in a load or a profile
-        MAX_LEASES_PER_SECOND * (arguments.warmup + arguments.seconds),
-        2 * (arguments.profile or 0) + 201,
-    )
-    # Each slice, each client also leaves a user it had begun.
-    per_phase = int(per_phase / workload.LEASES_PER_USER) + clients * arguments.rounds
+    target.notes["presign"] = target.call(workload.presign_measure, calls=calls)
+    # Users a phase may need: 50 leases as each, as many as a load or a profile
+    # (201 + 2N) may take, and each slice, each client leaves a user it had begun.
+    duration = arguments.warmup + arguments.seconds
+    leases = max(MAX_LEASES_PER_SECOND * duration, 2 * (arguments.profile or 0) + 201)
+    per_phase = int(leases / workload.LEASES_PER_USER) + clients * arguments.rounds
     count = len(LEASE_PHASES) * per_phase + 1
-    created = target.call(f"{workload.__name__}.users_create", count=count)
-    users = iter(map(tuple, created))
-    leases = workload.Leases(target)
-    sample = (await leases.lease_once(next(users)))["upload"]
+    users = iter(map(tuple, target.call(workload.users_create, count=count)))
+    sample = (await workload.lease_once(target, next(users)))["upload"]
     print(f"a lease's instruction: {sample['method']} {sample['url']}", flush=True)
     phases = {}
     for name in arguments.phases:
         if name == "baseline":
-            drafts = Drafts(target)
-            made = await drafts.create(clients, seed=10_000)
-            phases[name] = drafts.phase(made, saver, to="baseline")
+            phases[name] = await drafts_phase(
+                target, clients, 10_000, saver, to="baseline"
+            )
         else:
             pool = [next(users) for _ in range(per_phase)]
-            with_sha256 = LEASE_PHASES[name] == "PUT"
-            phases[name] = leases.phase(pool, clients, with_sha256=with_sha256)
+            put = LEASE_PHASES[name] == "PUT"
+            phases[name] = workload.leases_phase(target, pool, clients, with_sha256=put)
     return await target.interleave(phases)
 
 
@@ -61,18 +58,15 @@ def verdict(results: dict, notes: dict) -> dict:
     summary = {}
     print("(lost, for lease phases: |MediaAsset rows - 201s seen by clients|)")
     for name in [n for n in LEASE_PHASES if n in results and "baseline" in results]:
-        summary[name] = report.judge(
-            name + ("  (headline)" if name == HEADLINE else ""),
-            results[name],
-            results["baseline"],
-            min_throughput_ratio=MIN_THROUGHPUT_RATIO,
-        )
+        label = name + ("  (headline)" if name == HEADLINE else "")
+        pair = results[name], results["baseline"]
+        summary[name] = report.judge(label, *pair, target=TARGET)
     print("presigning alone, in-process, one reused client (us per call):")
     for name, us in notes["presign"].items():
         print(f"  {name:<38}{us['wall_us']:>8.1f} wall{us['cpu_us']:>8.1f} CPU")
     for name, method in LEASE_PHASES.items():
         if name in results and results[name]["all"]["rps"]:
-            app_ms = report.cpu_ms_per_request(results[name], "gunicorn")
+            app_ms = report.cpu_ms_per_request(results[name])["gunicorn"]
             presign = notes["presign"][f"S3Storage {method}"]["cpu_us"] / 1000
             print(
                 f"  {name}: presigning {presign:.3f} ms of {app_ms:.2f} ms gunicorn "
@@ -91,8 +85,6 @@ if __name__ == "__main__":
             name="leases",
             phases=("baseline", *LEASE_PHASES),
             database="poster_bench_leases",
-            tables=("drafts_draft", "drafts_draftrevision", "media_uploads_mediaasset")
-            + ("auth_user",),
             drive=drive,
             verdict=verdict,
             settings={
