@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # make `bench` imp
 
 from bench.autosave import workload  # noqa: E402
 from bench.harness import report, server  # noqa: E402
+from bench.harness.loadgen import Phase  # noqa: E402
 
 PHASES = ("baseline", "autosave", "paced", "merge", "conflict")
 PACED_FRACTIONS_OF_BASELINE = (0.25, 0.5, 0.75)
@@ -39,10 +40,16 @@ async def drive(target: server.Server) -> dict:
     seeds, arguments, results = itertools.count(10_000, 10_000), target.arguments, {}
     clients, phases = arguments.clients, arguments.phases
 
-    def drafts(count: int, client=workload.saver, per_draft=1, **options):
+    async def drafts(
+        count: int,
+        client: workload.Client = workload.saver,
+        per_draft: int = 1,
+        **options: object,
+    ) -> Phase:
         """A phase on `count` new drafts, seeded apart from every other phase's."""
         seed = next(seeds)
-        return workload.drafts_phase(target, count, seed, client, per_draft, **options)
+        phase = workload.drafts_phase
+        return await phase(target, count, seed, client, per_draft, **options)
 
     if saturated := [name for name in ("baseline", "autosave") if name in phases]:
         pair = {name: await drafts(clients, to=name) for name in saturated}

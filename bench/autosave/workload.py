@@ -6,9 +6,14 @@ is read back, and one whose stored version or text differs is a lost write.
 
 import asyncio
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bench.harness.loadgen import Phase, Response, request_json
+from bench.harness.loadgen import Connection, Phase, Recorder, Response, request_json
+from bench.harness.server import Server
+
+Connect = Callable[[], Connection]  # a keep-alive connection of the client's own
+Client = Callable[..., Awaitable[None]]  # (recorder, connect, draft, seed, **options)
 
 DRAFTS_PATH = "/api/v1/drafts/"
 BASELINE_PATH = "/bench/baseline/"
@@ -56,7 +61,14 @@ def outcome(response: Response) -> str:
     return f"http {response.status}"
 
 
-async def drafts_phase(target, count: int, seed: int, client, per_draft=1, **options):
+async def drafts_phase(
+    target: Server,
+    count: int,
+    seed: int,
+    client: Client,
+    per_draft: int = 1,
+    **options: object,
+) -> Phase:
     """A `Phase` on `count` new drafts of the bench user (on server.Server or
     profile.InProcess), `per_draft` clients `client(recorder, connect, draft, seed,
     **options)` on each, which open keep-alive connections of their own."""
@@ -88,7 +100,13 @@ async def drafts_phase(target, count: int, seed: int, client, per_draft=1, **opt
 
 
 async def saver(
-    recorder, connect, draft: Draft, seed: int, *, to="autosave", interval=None
+    recorder: Recorder,
+    connect: Connect,
+    draft: Draft,
+    seed: int,
+    *,
+    to: str = "autosave",
+    interval: float | None = None,
 ) -> None:
     """Save the growing body, back to back or once every `interval` seconds as an
     editor's timer does: POSTed to the baseline view, or PATCHed to autosave with
@@ -112,7 +130,9 @@ async def saver(
     await connection.close()
 
 
-async def merge_pair(recorder, connect, draft: Draft, seed: int) -> None:
+async def merge_pair(
+    recorder: Recorder, connect: Connect, draft: Draft, seed: int
+) -> None:
     """Body and title saved at once, each on a connection of its own, on the same
     base version: every other request merges."""
     connections, typing = (connect(), connect()), Typing(seed)

@@ -112,7 +112,13 @@ class Recorder:
             due += interval or 0
 
     async def timed(
-        self, connection, request: tuple, outcome: Callable, *, headers=None, due=None
+        self,
+        connection: Connection,
+        request: tuple[str, str, dict],
+        outcome: Callable[[Response], str],
+        *,
+        headers: dict | None = None,
+        due: float | None = None,
     ) -> Response | None:
         """Send `(method, path, payload)`; file its latency under `outcome(response)`,
         from when it was `due` if given. None on a connection error, filed as such."""

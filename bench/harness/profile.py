@@ -8,6 +8,7 @@ printed as totals over the N. psycopg's `wait` is waiting for PostgreSQL, not CP
 Phases that need saturated figures (paced) skip.
 """
 
+import argparse
 import asyncio
 import contextlib
 import cProfile
@@ -127,7 +128,9 @@ class InProcess(Server):
         return {}  # no figures: phases that need them (paced) skip
 
 
-def main(drive: Callable, arguments, environment: dict, token: str) -> None:
+def main(
+    drive: Callable, arguments: argparse.Namespace, environment: dict, token: str
+) -> None:
     """Profile `drive`, `--profile` requests a phase, in the server's environment."""
     os.environ.update(environment, DJANGO_ALLOW_ASYNC_UNSAFE="true")  # WSGI in a loop
     django.setup()

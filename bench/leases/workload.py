@@ -15,7 +15,8 @@ from pathlib import Path
 
 import psycopg
 
-from bench.harness.loadgen import Phase, Response, request_json
+from bench.harness.loadgen import Phase, Recorder, Response, request_json
+from bench.harness.server import Server
 
 MEDIA_PATH = "/api/v1/media/"
 MIN_SIZE_BYTES, MAX_SIZE_BYTES = 20_000, 8_000_000
@@ -70,7 +71,9 @@ def presign_measure(calls: int) -> dict[str, dict[str, float]]:
     return results
 
 
-def lease_payload(chooser: random.Random, number: int, with_sha256=False) -> dict:
+def lease_payload(
+    chooser: random.Random, number: int, with_sha256: bool = False
+) -> dict:
     """With a SHA-256 the instruction is a presigned PUT, without a POST policy."""
     payload = {
         "filename": f"IMG_{number:06d}.jpg",
@@ -88,7 +91,7 @@ def outcome(response: Response) -> str:
     return "PUT" if b'"method":"PUT"' in response.body else "POST"
 
 
-async def lease_once(target, user: tuple[int, str]) -> dict:
+async def lease_once(target: Server, user: tuple[int, str]) -> dict:
     """One lease outside any phase, to show what clients get back."""
     connection = target.connect(user[1])
     payload = lease_payload(random.Random(0), 0)
@@ -97,7 +100,9 @@ async def lease_once(target, user: tuple[int, str]) -> dict:
     return lease
 
 
-def leases_phase(target, users: list, clients: int, *, with_sha256: bool) -> Phase:
+def leases_phase(
+    target: Server, users: list[tuple[int, str]], clients: int, *, with_sha256: bool
+) -> Phase:
     """`clients` clients (on server.Server or profile.InProcess) sharing one pool of
     `users`: however unevenly gunicorn serves them, a client only runs out when the
     whole phase does. Lost writes: |MediaAsset rows - 201s seen| over the users."""
@@ -108,7 +113,7 @@ def leases_phase(target, users: list, clients: int, *, with_sha256: bool) -> Pha
             raise RuntimeError("a phase used up its users: see MAX_LEASES_PER_SECOND")
         return user
 
-    async def client(recorder, seed: int) -> None:
+    async def client(recorder: Recorder, seed: int) -> None:
         """Leases back to back, 50 as each user it takes from the pool."""
         chooser, number, user = random.Random(seed), 0, take()
         connection = target.connect(user[1])
