@@ -72,7 +72,7 @@ def presign_measure(calls: int) -> dict[str, dict[str, float]]:
 
 
 def lease_payload(
-    chooser: random.Random, number: int, with_sha256: bool = False
+    chooser: random.Random, number: int, *, with_sha256: bool = False
 ) -> dict:
     """With a SHA-256 the instruction is a presigned PUT, without a POST policy."""
     payload = {
@@ -119,7 +119,8 @@ def leases_phase(
         connection = target.connect(user[1])
         async for _ in recorder.ticks(None, seed):
             number += 1
-            request = ("POST", MEDIA_PATH, lease_payload(chooser, number, with_sha256))
+            payload = lease_payload(chooser, number, with_sha256=with_sha256)
+            request = ("POST", MEDIA_PATH, payload)
             response = await recorder.timed(connection, request, outcome)
             if response is None or response.status != 201:
                 continue

@@ -1,7 +1,8 @@
 // The composer page: binds the DOM to poster-client.js. Everything it shows comes from
 // the public API and the event stream.
 import {
-  DraftAutosave, LiveEvents, MediaEdits, MediaUpload, PosterClient, newIdempotencyKey,
+  DraftAutosave, LiveEvents, MediaEdits, MediaUpload, PosterClient, isStaleMediaStatus,
+  newIdempotencyKey,
 } from "./poster-client.js";
 import { decode as decodeBlurhash } from "./vendor/blurhash.js";
 
@@ -374,9 +375,10 @@ function addTrayItem({ asset = null, upload = null, file = null }) {
     const waiting = mediaEdits.pendingFor(asset.id);
     if ("alt_text" in waiting) $(".alt-text", element).value = waiting.alt_text;
     if ("caption" in waiting) $(".caption", element).value = waiting.caption;
-    if (Object.keys(waiting).length) mediaEdits.send(asset.id);
     // A save flushed at start-up may have ended before the tray was drawn.
-    else if (mediaEdits.stateFor(asset.id)) showMediaEdits(mediaEdits.stateFor(asset.id));
+    const lastState = mediaEdits.stateFor(asset.id);
+    if (Object.keys(waiting).length) mediaEdits.send(asset.id);
+    else if (lastState) showMediaEdits(lastState);
     showAsset(item, asset);
   }
   return item;
@@ -471,8 +473,6 @@ function watchMedia(item) {
   });
 }
 
-const SETTLED = ["ready", "failed"];
-
 async function refreshTrayDetails() {
   // The draft lists its media without variants: read each one's detail once.
   for (const item of tray.values()) {
@@ -480,8 +480,7 @@ async function refreshTrayDetails() {
     try {
       const fresh = await client.media(item.asset.id);
       // A media.status event may have settled it while this read was on its way.
-      const isStale = SETTLED.includes(item.element.dataset.status) && !SETTLED.includes(fresh.status);
-      if (!isStale) showAsset(item, fresh);
+      if (!isStaleMediaStatus(item.element.dataset.status, fresh.status)) showAsset(item, fresh);
     } catch (error) {
       $(".media-error", item.element).textContent = `${error.code}: ${error.message}`;
     }
@@ -578,8 +577,10 @@ async function removeItem(item) {
     return;
   }
   try {
-    if (item.asset?.id) await client.deleteMedia(item.asset.id);
-    if (item.asset?.id) mediaEdits.forget(item.asset.id);
+    if (item.asset?.id) {
+      await client.deleteMedia(item.asset.id);
+      mediaEdits.forget(item.asset.id);
+    }
     events.unwatch(`media:${item.key}`);
     tray.delete(item.key);
     item.element.remove();

@@ -550,8 +550,9 @@ export class MediaEdits extends EventTarget {
   }
 
   emit(id, state, extra = {}) {
-    this.states.set(id, { id, state, ...extra });
-    this.dispatchEvent(new CustomEvent("state", { detail: { id, state, ...extra } }));
+    const detail = { id, state, ...extra };
+    this.states.set(id, detail);
+    this.dispatchEvent(new CustomEvent("state", { detail }));
   }
 
   // What the last `state` event said of `id`, or null.
@@ -579,6 +580,7 @@ export class MediaEdits extends EventTarget {
   forget(id) {
     clearTimeout(this.timers.get(id));
     delete this.pending[id];
+    this.states.delete(id);
     this.persist();
   }
 
@@ -613,6 +615,14 @@ export class MediaEdits extends EventTarget {
     this.emit(id, this.pending[id] ? "saving" : "saved");
     if (this.pending[id]) this.send(id);
   }
+}
+
+// A media status that only an older answer can bring: processing is over, and a
+// read or a reply sent before that must not undo it. (Staff reprocessing comes as an
+// event, which is applied.)
+const SETTLED_STATUSES = ["ready", "failed"];
+export function isStaleMediaStatus(shown, incoming) {
+  return SETTLED_STATUSES.includes(shown) && !SETTLED_STATUSES.includes(incoming);
 }
 
 async function sha256Hex(file) {
@@ -760,8 +770,7 @@ export class MediaUpload extends EventTarget {
   // A media.status event, a polled media, or the answer to complete.
   applyStatus(data) {
     if (this.state === "cancelled") return;
-    const settled = ["ready", "failed"].includes(this.state);
-    if (settled && ["uploaded", "processing"].includes(data.status)) return; // stale
+    if (isStaleMediaStatus(this.state, data.status)) return; // complete's late answer
     this.asset = { ...this.asset, ...data };
     if (data.status === "ready") {
       this.set("ready");
